@@ -1,0 +1,18 @@
+"""`python -m core`: serve the pipelines folder with uvicorn, the same app Lambda runs (`make run`)."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from core.service import build_service
+from core.settings import Settings
+
+
+def main() -> None:
+    settings = Settings.from_env()
+    app, _ = build_service(settings)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
+
+
+if __name__ == "__main__":
+    main()

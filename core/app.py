@@ -1,0 +1,58 @@
+"""The FastAPI app that serves a registry of loaded pipelines."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from core.registry import Registry
+from core.request_id import RequestIdMiddleware
+from core.routes import deploy, status
+from core.routes.run import add_failed_run_route, add_run_route
+from core.settings import Settings
+
+logger = logging.getLogger("core.app")
+
+TITLE = "haystack-lambda"
+DESCRIPTION = "Haystack pipelines served with Hayhooks' endpoints, from AWS Lambda."
+
+
+def create_app(settings: Settings, registry: Registry, *, sync_inline: bool = False) -> FastAPI:
+    """Build the app. `sync_inline` calls sync wrappers on the event loop (right for Lambda only)."""
+    app = FastAPI(title=TITLE, description=DESCRIPTION, root_path=settings.root_path)
+    app.state.settings = settings
+    app.state.registry = registry
+
+    app.include_router(status.router)
+    app.include_router(deploy.router)
+    for pipeline in registry.loaded.values():
+        if pipeline.run is not None:
+            add_run_route(app, pipeline, show_tracebacks=settings.show_tracebacks, sync_inline=sync_inline)
+    for failed in registry.failed.values():
+        add_failed_run_route(app, failed.name, failed.reason)
+
+    app.add_exception_handler(Exception, _unexpected_error)
+
+    if settings.cors.enabled:
+        cors = settings.cors
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(cors.allow_origins),
+            allow_methods=list(cors.allow_methods),
+            allow_headers=list(cors.allow_headers),
+            allow_credentials=cors.allow_credentials,
+            allow_origin_regex=cors.allow_origin_regex,
+            expose_headers=list(cors.expose_headers),
+            max_age=cors.max_age,
+        )
+    app.add_middleware(RequestIdMiddleware)
+    return app
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    """A fault outside a pipeline: JSON, never a traceback in the body."""
+    logger.exception("Unhandled error on %s %s", request.method, request.url.path)
+    return JSONResponse({"detail": "Internal Server Error"}, status_code=500)

@@ -1,0 +1,230 @@
+"""Load pipeline folders and YAML files in place, at cold start.
+
+Why in place: Lambda's package directory is read-only, and a wrapper's `__file__` must keep pointing
+at its real folder so it can open files next to it. Nothing is copied and nothing is rewritten.
+
+Each folder is imported as a private package (`_haystack_lambda_pipelines.<name>`), so relative imports
+(`from .helper import x`) work and a folder named like an installed package (`openai`) never shadows it.
+A broken pipeline is recorded in the registry with the stage and the reason; the others still load.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import re
+import sys
+import time
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+from core.models import ModelError, build_run_spec
+from core.registry import FailedPipeline, Kind, LoadedPipeline, Registry
+from core.settings import Settings, SettingsError
+from core.wrapper import ContractError, check_wrapper_class, implements
+from core.yaml_pipeline import YAMLPipelineError, YAMLPipelineWrapper
+
+logger = logging.getLogger("core.loader")
+
+PACKAGE_ROOT = "_haystack_lambda_pipelines"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_YAML_SUFFIXES = (".yml", ".yaml")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    name: str
+    kind: Kind
+    path: Path
+
+
+class LoadFailure(Exception):
+    def __init__(self, stage: str, reason: str) -> None:
+        super().__init__(reason)
+        self.stage = stage
+        self.reason = reason
+
+
+def discover(pipelines_dir: Path) -> tuple[list[Candidate], list[FailedPipeline]]:
+    """Folders become wrapper pipelines, top-level YAML files become YAML pipelines, sorted by name."""
+    found: dict[str, Candidate] = {}
+    rejected: list[FailedPipeline] = []
+    for entry in sorted(pipelines_dir.iterdir()):
+        if entry.name.startswith((".", "_")):
+            continue  # hidden files, __pycache__, private helpers
+        if entry.is_dir():
+            candidate = Candidate(entry.name, "wrapper", entry)
+        elif entry.is_file() and entry.suffix in _YAML_SUFFIXES:
+            candidate = Candidate(entry.stem, "yaml", entry)
+        else:
+            continue
+        if not _NAME.match(candidate.name) or "/" in candidate.name:
+            rejected.append(FailedPipeline(candidate.name, candidate.kind, entry, "discover",
+                                           f"'{candidate.name}' cannot be a URL path segment: use letters, digits, '-', '_' or '.'"))
+            continue
+        if candidate.name in found:
+            rejected.append(FailedPipeline(candidate.name, candidate.kind, entry, "discover",
+                                           f"name '{candidate.name}' is already used by {found[candidate.name].path.name}"))
+            continue
+        found[candidate.name] = candidate
+    return list(found.values()), rejected
+
+
+def load_registry(settings: Settings) -> Registry:
+    """Discover and load every pipeline under `settings.pipelines_dir`. Never raises for a bad pipeline."""
+    started = time.perf_counter()
+    for extra in settings.additional_python_path:
+        if extra not in sys.path:
+            sys.path.insert(0, extra)
+
+    registry = Registry()
+    pipelines_dir = settings.pipelines_dir
+    if not pipelines_dir.is_dir():
+        raise SettingsError(f"HAYHOOKS_PIPELINES_DIR: '{pipelines_dir}' is not a directory")
+
+    candidates, rejected = discover(pipelines_dir)
+    workers = min(settings.startup_deploy_workers, max(len(candidates), 1))
+    if settings.startup_deploy_strategy == "parallel" and workers > 1:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pipeline-load") as pool:
+            results = list(pool.map(lambda c: load_candidate(c, settings), candidates))
+    else:
+        results = [load_candidate(c, settings) for c in candidates]
+
+    for result in [*results, *rejected]:
+        if isinstance(result, LoadedPipeline):
+            registry.loaded[result.name] = result
+        else:
+            registry.failed[result.name] = result
+    registry.init_ms = (time.perf_counter() - started) * 1000
+    return registry
+
+
+def load_candidate(candidate: Candidate, settings: Settings) -> LoadedPipeline | FailedPipeline:
+    started = time.perf_counter()
+    try:
+        if candidate.kind == "yaml":
+            wrapper = YAMLPipelineWrapper(candidate.path)
+            _call_setup(wrapper, candidate, yaml=True)
+        else:
+            wrapper_cls = _import_wrapper_class(candidate)
+            try:
+                wrapper = wrapper_cls()
+            except Exception as exc:
+                raise LoadFailure("setup", f"PipelineWrapper() raised {_describe(exc)}") from exc
+            _call_setup(wrapper, candidate, yaml=False)
+        run = _run_spec(candidate.name, wrapper)
+    except LoadFailure as failure:
+        return FailedPipeline(candidate.name, candidate.kind, candidate.path, failure.stage, failure.reason,
+                              traceback.format_exc())
+    return LoadedPipeline(candidate.name, candidate.kind, candidate.path, wrapper, run,
+                          (time.perf_counter() - started) * 1000)
+
+
+def _call_setup(wrapper: object, candidate: Candidate, *, yaml: bool) -> None:
+    try:
+        wrapper.setup()  # type: ignore[attr-defined]
+    except YAMLPipelineError as exc:
+        raise LoadFailure("yaml", f"{candidate.path.name}: {exc}") from exc
+    except Exception as exc:
+        where = candidate.path.name if yaml else "PipelineWrapper.setup()"
+        raise LoadFailure("yaml" if yaml else "setup", f"{where} raised {_describe(exc)}{_location(exc, candidate.path)}") from exc
+
+
+def _run_spec(name: str, wrapper: object):
+    cls = type(wrapper)
+    if isinstance(wrapper, YAMLPipelineWrapper) or implements(cls, "run_api_async") or implements(cls, "run_api"):
+        is_async = not isinstance(wrapper, YAMLPipelineWrapper) and implements(cls, "run_api_async")
+        method = getattr(wrapper, "run_api_async" if is_async else "run_api")
+        try:
+            return build_run_spec(name, method, is_async=is_async)
+        except ModelError as exc:
+            raise LoadFailure("model", str(exc)) from exc
+    return None
+
+
+def _package_root() -> ModuleType:
+    root = sys.modules.get(PACKAGE_ROOT)
+    if root is None:
+        root = ModuleType(PACKAGE_ROOT)
+        root.__path__ = []  # a namespace of its own: nothing on disk is ever found through it
+        sys.modules[PACKAGE_ROOT] = root
+    return root
+
+
+def module_name_for(pipeline_name: str) -> str:
+    return f"{PACKAGE_ROOT}.{re.sub(r'[^0-9A-Za-z_]', '_', pipeline_name)}"
+
+
+def _import_wrapper_class(candidate: Candidate) -> type:
+    folder = candidate.path.resolve()
+    wrapper_file = folder / "pipeline_wrapper.py"
+    if not wrapper_file.is_file():
+        raise LoadFailure("import", f"Required file '{candidate.name}/pipeline_wrapper.py' not found")
+
+    _package_root()
+    package_name = module_name_for(candidate.name)
+    init_file = folder / "__init__.py"
+    registered: list[str] = []
+    try:
+        if init_file.is_file():
+            spec = importlib.util.spec_from_file_location(package_name, init_file, submodule_search_locations=[str(folder)])
+            package = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+        else:
+            spec = None
+            package = ModuleType(package_name)
+            package.__path__ = [str(folder)]
+            package.__package__ = package_name
+        sys.modules[package_name] = package  # before exec, so the package's own relative imports resolve
+        registered.append(package_name)
+        if spec is not None and spec.loader is not None:
+            spec.loader.exec_module(package)
+
+        module_name = f"{package_name}.pipeline_wrapper"
+        spec = importlib.util.spec_from_file_location(module_name, wrapper_file)
+        module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+        sys.modules[module_name] = module
+        registered.append(module_name)
+        spec.loader.exec_module(module)  # type: ignore[union-attr]
+    except Exception as exc:
+        for name in registered:
+            sys.modules.pop(name, None)
+        raise LoadFailure("import", f"importing {candidate.name}/pipeline_wrapper.py raised {_describe(exc)}"
+                                    f"{_location(exc, folder)}") from exc
+
+    wrapper_cls = getattr(module, "PipelineWrapper", None)
+    if wrapper_cls is None:
+        raise LoadFailure("contract", f"{candidate.name}/pipeline_wrapper.py does not define a 'PipelineWrapper' class")
+    try:
+        return check_wrapper_class(wrapper_cls)
+    except ContractError as exc:
+        raise LoadFailure("contract", f"{candidate.name}/pipeline_wrapper.py: {exc}") from exc
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _location(exc: BaseException, root: Path) -> str:
+    """' (at helper.py, line 3)': the deepest traceback frame inside the pipeline's own files."""
+    root = root.resolve()
+    base = root if root.is_dir() else root.parent
+    where = ""
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = Path(tb.tb_frame.f_code.co_filename)
+        try:
+            relative = filename.resolve().relative_to(base)
+            where = f" (at {relative}, line {tb.tb_lineno})"
+        except (ValueError, OSError):
+            pass
+        tb = tb.tb_next
+    if isinstance(exc, SyntaxError) and exc.filename:
+        try:
+            where = f" (at {Path(exc.filename).resolve().relative_to(base)}, line {exc.lineno})"
+        except ValueError:
+            pass
+    return where

@@ -1,0 +1,50 @@
+"""What cold start produced: the pipelines that loaded and the ones that did not, with the reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from core.models import RunEndpointSpec
+
+Kind = Literal["wrapper", "yaml"]
+
+
+@dataclass(frozen=True)
+class LoadedPipeline:
+    name: str
+    kind: Kind
+    path: Path
+    wrapper: Any
+    run: RunEndpointSpec | None  # None for wrappers with only chat / responses methods
+    load_ms: float
+
+
+@dataclass(frozen=True)
+class FailedPipeline:
+    name: str
+    kind: Kind
+    path: Path
+    stage: str  # import | contract | setup | model | yaml | discover
+    reason: str  # one line: what failed and why, never a traceback
+    traceback: str | None = None
+
+    def as_status(self, *, show_tracebacks: bool) -> dict[str, Any]:
+        item: dict[str, Any] = {"name": self.name, "kind": self.kind, "stage": self.stage, "reason": self.reason}
+        if show_tracebacks and self.traceback:
+            item["traceback"] = self.traceback
+        return item
+
+
+@dataclass
+class Registry:
+    loaded: dict[str, LoadedPipeline] = field(default_factory=dict)
+    failed: dict[str, FailedPipeline] = field(default_factory=dict)
+    init_ms: float = 0.0
+
+    def names(self) -> list[str]:
+        return list(self.loaded)
+
+    def get(self, name: str) -> LoadedPipeline | None:
+        return self.loaded.get(name)

@@ -1,0 +1,1 @@
+"""HTTP routes of the pipeline-serving app, one module per concern."""

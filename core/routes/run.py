@@ -1,0 +1,93 @@
+"""`POST /{name}/run`: one route per loaded pipeline, built once at cold start.
+
+Per request this does only what it must: validate the body, call the wrapper, shape the result.
+Sync wrappers are called inline when `sync_inline` is set (on Lambda one request runs at a time, so a
+thread-pool hop buys nothing); under `make run` they go to the thread pool like in Hayhooks.
+"""
+
+import inspect
+import logging
+import traceback
+from collections.abc import AsyncIterator, Iterator
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Form, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse, Response
+
+from core.registry import LoadedPipeline
+from core.responses import stream_response
+
+logger = logging.getLogger("core.run")
+
+
+def add_run_route(app: FastAPI, pipeline: LoadedPipeline, *, show_tracebacks: bool, sync_inline: bool) -> None:
+    spec = pipeline.run
+    assert spec is not None
+    name = pipeline.name
+    method = spec.method
+    response_model = spec.response_model
+
+    async def call(run_req: Any, request: Request) -> Any:
+        payload = run_req.model_dump()
+        if spec.wants_headers:
+            payload["headers"] = request.headers
+        try:
+            if spec.is_async:
+                result = await method(**payload)
+            elif sync_inline:
+                result = method(**payload)
+            else:
+                result = await run_in_threadpool(method, **payload)
+        except HTTPException:
+            raise
+        except Exception as exc:
+            logger.exception("Pipeline '%s' failed", name)
+            detail = f"Pipeline execution failed: {exc!s}"
+            if show_tracebacks:
+                detail += f"\n{traceback.format_exc()}"
+            return JSONResponse({"detail": detail}, status_code=500)
+
+        if isinstance(result, Response):
+            return result
+        if isinstance(result, (Iterator, AsyncIterator)) and not isinstance(result, (str, bytes, dict, list)):
+            return stream_response(result)
+        if response_model is None:
+            return result
+        return response_model(result=result)
+
+    body = spec.request_model
+    if spec.requires_files:
+        body = Annotated[spec.request_model, Form(media_type="multipart/form-data")]  # type: ignore[assignment]
+
+    async def endpoint(request: Request, run_req: Any) -> Any:
+        return await call(run_req, request)
+
+    endpoint.__signature__ = inspect.Signature([  # type: ignore[attr-defined]
+        inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
+        inspect.Parameter("run_req", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=body),
+    ])
+
+    kwargs: dict[str, Any] = {}
+    if spec.response_class is not None:
+        kwargs["response_class"] = spec.response_class
+    app.add_api_route(
+        f"/{name}/run",
+        endpoint,
+        methods=["POST"],
+        name=f"{name}_run",
+        response_model=response_model,
+        tags=["pipelines"],
+        description=spec.description,
+        **kwargs,
+    )
+
+
+def add_failed_run_route(app: FastAPI, name: str, reason: str) -> None:
+    """A failed pipeline answers 503 with the reason, instead of a bare 404."""
+
+    async def failed(request: Request) -> JSONResponse:
+        return JSONResponse({"detail": f"Pipeline '{name}' failed to load: {reason}"}, status_code=503)
+
+    app.add_api_route(f"/{name}/run", failed, methods=["POST"], include_in_schema=False)

@@ -1,0 +1,32 @@
+"""The cold-start path in one call: settings → loader → registry → app."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from fastapi import FastAPI
+
+from core.app import create_app
+from core.loader import load_registry
+from core.logs import configure_logging
+from core.registry import Registry
+from core.settings import Settings
+
+logger = logging.getLogger("core.service")
+
+
+def build_service(settings: Settings | None = None, *, sync_inline: bool = False) -> tuple[FastAPI, Registry]:
+    # Haystack's telemetry imports posthog and calls home at exit: off unless the user turns it on.
+    os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")
+    settings = settings or Settings.from_env()
+    configure_logging(settings.log_level)
+    registry = load_registry(settings)
+    for failed in registry.failed.values():
+        logger.error("Pipeline '%s' failed to load (%s): %s", failed.name, failed.stage, failed.reason)
+    logger.info(
+        "Loaded %d pipeline(s) from %s in %.0f ms: %s%s",
+        len(registry.loaded), settings.pipelines_dir, registry.init_ms, ", ".join(registry.names()) or "none",
+        f"; {len(registry.failed)} failed: {', '.join(registry.failed)}" if registry.failed else "",
+    )
+    return create_app(settings, registry, sync_inline=sync_inline), registry

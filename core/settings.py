@@ -1,0 +1,157 @@
+"""Settings read from the environment, with Hayhooks' names and defaults.
+
+Everything is read once, at cold start. An invalid value raises `SettingsError` naming the variable,
+so a misconfigured function fails its init with a message instead of serving half-configured.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+_TRUE = {"1", "true", "yes", "on", "y", "t"}
+_FALSE = {"0", "false", "no", "off", "n", "f", ""}
+_LOG_LEVELS = {"TRACE": "DEBUG", "DEBUG": "DEBUG", "INFO": "INFO", "SUCCESS": "INFO", "WARNING": "WARNING",
+               "ERROR": "ERROR", "CRITICAL": "CRITICAL"}
+
+# Hayhooks settings that only mean something for a long-running server. `make run` uses HOST and PORT;
+# on Lambda they are ignored with one notice (see `lambda_only_notice`).
+SERVER_ONLY_VARIABLES = ("HAYHOOKS_HOST", "HAYHOOKS_PORT", "HAYHOOKS_WORKERS", "HAYHOOKS_DEPLOY_CONCURRENCY")
+
+
+class SettingsError(ValueError):
+    """A `HAYHOOKS_*` variable holds a value this service cannot use."""
+
+
+@dataclass(frozen=True)
+class CorsSettings:
+    allow_origins: tuple[str, ...] = ()
+    allow_methods: tuple[str, ...] = ("*",)
+    allow_headers: tuple[str, ...] = ("*",)
+    allow_credentials: bool = False
+    allow_origin_regex: str | None = None
+    expose_headers: tuple[str, ...] = ()
+    max_age: int = 600
+
+    @property
+    def enabled(self) -> bool:
+        """CORS is closed until origins (or an origin regex) are configured."""
+        return bool(self.allow_origins or self.allow_origin_regex)
+
+
+@dataclass(frozen=True)
+class Settings:
+    pipelines_dir: Path = field(default_factory=lambda: Path.cwd() / "pipelines")
+    additional_python_path: tuple[str, ...] = ()
+    root_path: str = ""
+    show_tracebacks: bool = False
+    cors: CorsSettings = field(default_factory=CorsSettings)
+    startup_deploy_strategy: Literal["parallel", "sequential"] = "parallel"
+    startup_deploy_workers: int = 4
+    log_level: str = "INFO"
+    host: str = "127.0.0.1"
+    port: int = 3000
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = _Env(os.environ if environ is None else environ)
+        return cls(
+            pipelines_dir=Path(env.str("HAYHOOKS_PIPELINES_DIR", str(Path.cwd() / "pipelines"))),
+            additional_python_path=tuple(p for p in env.str("HAYHOOKS_ADDITIONAL_PYTHON_PATH", "").split(os.pathsep) if p),
+            root_path=env.root_path("HAYHOOKS_ROOT_PATH"),
+            show_tracebacks=env.bool("HAYHOOKS_SHOW_TRACEBACKS", False),
+            cors=CorsSettings(
+                allow_origins=env.list("HAYHOOKS_CORS_ALLOW_ORIGINS", ()),
+                allow_methods=env.list("HAYHOOKS_CORS_ALLOW_METHODS", ("*",)),
+                allow_headers=env.list("HAYHOOKS_CORS_ALLOW_HEADERS", ("*",)),
+                allow_credentials=env.bool("HAYHOOKS_CORS_ALLOW_CREDENTIALS", False),
+                allow_origin_regex=env.str("HAYHOOKS_CORS_ALLOW_ORIGIN_REGEX", "") or None,
+                expose_headers=env.list("HAYHOOKS_CORS_EXPOSE_HEADERS", ()),
+                max_age=env.int("HAYHOOKS_CORS_MAX_AGE", 600, minimum=0),
+            ),
+            startup_deploy_strategy=env.choice("HAYHOOKS_STARTUP_DEPLOY_STRATEGY", "parallel", ("parallel", "sequential")),
+            startup_deploy_workers=env.int("HAYHOOKS_STARTUP_DEPLOY_WORKERS", 4, minimum=1, maximum=32),
+            log_level=env.log_level(),
+            host=env.str("HAYHOOKS_HOST", "127.0.0.1"),
+            port=env.int("HAYHOOKS_PORT", 3000, minimum=1, maximum=65535),
+        )
+
+
+def server_only_variables_set(environ: Mapping[str, str] | None = None) -> list[str]:
+    """The server-only variables that are set: on Lambda they have no effect."""
+    env = os.environ if environ is None else environ
+    return [name for name in SERVER_ONLY_VARIABLES if name in env]
+
+
+class _Env:
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+
+    def str(self, name: str, default: str) -> str:
+        return self._environ.get(name, default).strip()
+
+    def bool(self, name: str, default: bool) -> bool:
+        if name not in self._environ:
+            return default
+        value = self._environ[name].strip().lower()
+        if value in _TRUE:
+            return True
+        if value in _FALSE:
+            return False
+        raise SettingsError(f"{name} must be true or false, got {self._environ[name]!r}")
+
+    def int(self, name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
+        raw = self._environ.get(name, "").strip()
+        if not raw:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+            bounds = f"from {minimum}" + (f" to {maximum}" if maximum is not None else "")
+            raise SettingsError(f"{name} must be an integer {bounds}, got {value}")
+        return value
+
+    def list(self, name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+        """A JSON array (as Hayhooks' pydantic settings read it) or a comma-separated list."""
+        raw = self._environ.get(name, "").strip()
+        if not raw:
+            return default
+        if raw.startswith("["):
+            try:
+                items = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                raise SettingsError(f"{name} is not a valid JSON array: {exc.msg}") from None
+            if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+                raise SettingsError(f"{name} must be a JSON array of strings, got {raw!r}")
+            return tuple(i.strip() for i in items if i.strip())
+        return tuple(i.strip() for i in raw.split(",") if i.strip())
+
+    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:  # type: ignore[override]
+        value = self._environ.get(name, default).strip().lower() or default
+        if value not in choices:
+            raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {self._environ[name]!r}")
+        return value
+
+    def root_path(self, name: str) -> str:
+        value = self._environ.get(name, "").strip()
+        if not value or value == "/":
+            return ""
+        if any(ch.isspace() for ch in value) or "?" in value or "#" in value:
+            raise SettingsError(f"{name} must be a URL path such as /prod, got {value!r}")
+        return "/" + value.strip("/")
+
+    def log_level(self) -> str:
+        for name in ("HAYHOOKS_LOG_LEVEL", "LOG"):
+            raw = self._environ.get(name, "").strip()
+            if raw:
+                level = _LOG_LEVELS.get(raw.upper())
+                if level is None:
+                    raise SettingsError(f"{name} must be one of {', '.join(_LOG_LEVELS)}, got {raw!r}")
+                return level
+        return "INFO"

@@ -1,0 +1,113 @@
+"""A top-level `*.yml` / `*.yaml` pipeline served as `POST /{stem}/run`, as Hayhooks serves it.
+
+The YAML declares `inputs:` (request field → `component.socket`, or a list of them) and `outputs:`
+(response key → `component.socket`). The file is read, never rewritten, and loaded once.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class YAMLPipelineError(Exception):
+    """The YAML file cannot be served; the message names the key or component at fault."""
+
+
+def _targets(io_name: str, declared: Any) -> list[str]:
+    paths = declared if isinstance(declared, list) else [declared]
+    targets = [p for p in paths if isinstance(p, str) and "." in p]
+    if not targets:
+        raise YAMLPipelineError(f"input '{io_name}' must map to 'component.socket' (or a list of them), got {declared!r}")
+    return list(dict.fromkeys(targets))
+
+
+class YAMLPipelineWrapper:
+    """Wraps a YAML pipeline so it has the same `setup()` / `run_api()` contract as a code wrapper."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.pipeline: Any = None
+        self._inputs: dict[str, list[str]] = {}
+        self._include_outputs_from: set[str] | None = None
+
+    def setup(self) -> None:
+        from haystack import Pipeline
+
+        source = self.path.read_text(encoding="utf-8")
+        try:
+            document = yaml.safe_load(source) or {}
+        except yaml.YAMLError as exc:
+            raise YAMLPipelineError(f"not valid YAML: {exc}") from exc
+        if not isinstance(document, dict):
+            raise YAMLPipelineError("the file must hold a mapping with 'components' and 'connections'")
+        declared_inputs = document.get("inputs") or {}
+        declared_outputs = document.get("outputs") or {}
+        if not declared_inputs and not declared_outputs:
+            raise YAMLPipelineError("YAML pipeline must declare at least one of 'inputs' or 'outputs'.")
+        if not isinstance(declared_inputs, dict) or not isinstance(declared_outputs, dict):
+            raise YAMLPipelineError("'inputs' and 'outputs' must be mappings of name to 'component.socket'")
+
+        pipeline_document = {k: v for k, v in document.items() if k not in ("inputs", "outputs")}
+        try:
+            self.pipeline = Pipeline.from_dict(pipeline_document)
+        except Exception as exc:
+            raise YAMLPipelineError(f"Failed to load pipeline from YAML: {exc}") from exc
+
+        inputs = {name: _targets(name, declared) for name, declared in declared_inputs.items()}
+        owners: dict[str, str] = {}
+        for name, targets in inputs.items():
+            for target in targets:
+                if target in owners:
+                    raise YAMLPipelineError(f"input '{name}' targets '{target}', already targeted by input '{owners[target]}'")
+                owners[target] = name
+        self._inputs = inputs
+
+        components = {name for name, _ in self.pipeline.walk()}
+        out_components = set()
+        for name, declared in declared_outputs.items():
+            path = declared[0] if isinstance(declared, list) and declared else declared
+            if not isinstance(path, str) or "." not in path:
+                raise YAMLPipelineError(f"output '{name}' must map to 'component.socket', got {declared!r}")
+            component = path.split(".", 1)[0]
+            if component not in components:
+                raise YAMLPipelineError(f"output '{name}' names component '{component}', which the pipeline does not have")
+            out_components.add(component)
+        self._include_outputs_from = out_components or None
+
+        self._bind_signature()
+
+    def _bind_signature(self) -> None:
+        """Give this instance's run_api a signature listing the declared inputs with their socket types."""
+        pipeline_inputs = self.pipeline.inputs(include_components_with_connected_inputs=True)
+        params = []
+        for name, targets in self._inputs.items():
+            component, socket = targets[0].split(".", 1)
+            meta = pipeline_inputs.get(component, {}).get(socket)
+            if meta is None:
+                raise YAMLPipelineError(f"input '{name}' targets '{targets[0]}', which is not an input socket of the pipeline")
+            params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=meta.get("type", Any)))
+
+        run = self._run
+
+        def run_api(**kwargs: Any) -> dict:
+            return run(kwargs)
+
+        run_api.__signature__ = inspect.Signature(params, return_annotation=dict)  # type: ignore[attr-defined]
+        run_api.__doc__ = f"Run the YAML pipeline '{self.path.stem}'."
+        self.run_api = run_api  # type: ignore[method-assign]
+
+    def _run(self, flat_inputs: dict[str, Any]) -> dict:
+        data: dict[str, dict[str, Any]] = defaultdict(dict)
+        for name, value in flat_inputs.items():
+            for target in self._inputs[name]:
+                component, socket = target.split(".", 1)
+                data[component][socket] = value
+        return self.pipeline.run(dict(data), include_outputs_from=self._include_outputs_from)
+
+    def run_api(self, **kwargs: Any) -> dict:  # replaced per instance by setup()
+        raise NotImplementedError

@@ -1,0 +1,51 @@
+"""What kind of event a Lambda invocation carries, and the stage prefix an HTTP event was served under.
+
+Mangum answers API Gateway HTTP API (payload 2.0), REST API (1.0), Function URL and ALB events. Anything
+else reaches a Lambda too: scheduled warm-up pings, EventBridge events, test events from the console.
+Those must be answered without running a pipeline and without raising, or an async invoker retries them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+EventKind = Literal["http", "warmup", "unsupported"]
+
+
+def classify(event: Any) -> EventKind:
+    if not isinstance(event, dict):
+        return "unsupported"
+    context = event.get("requestContext")
+    if isinstance(context, dict) and ("http" in context or "elb" in context or "httpMethod" in event):
+        return "http"
+    if event.get("source") in ("aws.events", "aws.scheduler", "serverless-plugin-warmup") or event.get("warmup"):
+        return "warmup"
+    return "unsupported"
+
+
+def describe(event: Any) -> str:
+    """A short, value-free description for logs: never log an unknown event's contents."""
+    if isinstance(event, dict):
+        keys = ", ".join(sorted(str(k) for k in event)[:12])
+        return f"object with keys [{keys}]"
+    return type(event).__name__
+
+
+def stage_root_path(event: dict[str, Any]) -> str:
+    """The path prefix the client used that the app's routes do not include, e.g. '/prod'.
+
+    HTTP API (2.0) on a named stage puts the stage in the path; REST API (1.0) on its execute-api
+    domain strips it from `path` but the client's URL still has it. Swagger UI at /docs needs the
+    prefix to find /openapi.json. Custom domains with a base path: set HAYHOOKS_ROOT_PATH instead.
+    """
+    context = event.get("requestContext") or {}
+    stage = context.get("stage")
+    if not stage or stage == "$default":
+        return ""
+    prefix = f"/{stage}"
+    if "http" in context:
+        path = context["http"].get("path") or event.get("rawPath") or ""
+        return prefix if path == prefix or path.startswith(prefix + "/") else ""
+    if "httpMethod" in event and ".execute-api." in str(context.get("domainName", "")):
+        return prefix
+    return ""

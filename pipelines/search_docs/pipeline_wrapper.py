@@ -1,0 +1,30 @@
+"""BM25 search over a few bundled documents: runs offline, no API key."""
+
+from haystack import Pipeline
+from haystack.components.retrievers.in_memory import InMemoryBM25Retriever
+
+from core import BasePipelineWrapper
+
+from .store import build_store
+
+
+class PipelineWrapper(BasePipelineWrapper):
+    def setup(self) -> None:
+        self.pipeline = Pipeline()
+        self.pipeline.add_component("retriever", InMemoryBM25Retriever(document_store=build_store()))
+
+    def run_api(self, query: str, top_k: int = 3) -> list[dict]:
+        """Search the bundled documents.
+
+        Args:
+            query: Words to search for.
+            top_k: How many documents to return, best first.
+
+        Returns:
+            The matching documents with their content, score and metadata.
+        """
+        result = self.pipeline.run({"retriever": {"query": query, "top_k": top_k}})
+        return [
+            {"content": d.content, "score": d.score, "meta": d.meta}
+            for d in result["retriever"]["documents"]
+        ]
