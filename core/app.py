@@ -21,8 +21,11 @@ DESCRIPTION = "Haystack pipelines served with Hayhooks' endpoints, from AWS Lamb
 
 
 def create_app(settings: Settings, registry: Registry, *, sync_inline: bool = False) -> FastAPI:
-    """Build the app. `sync_inline` calls sync wrappers on the event loop (right for Lambda only)."""
-    app = FastAPI(title=TITLE, description=DESCRIPTION, root_path=settings.root_path)
+    """Build the app. `sync_inline` calls sync wrappers on the event loop (right for Lambda only).
+
+    `settings.root_path` is applied by the server in front (uvicorn under `make run`, the handler on Lambda).
+    """
+    app = FastAPI(title=TITLE, description=DESCRIPTION)
     app.state.settings = settings
     app.state.registry = registry
 

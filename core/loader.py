@@ -141,7 +141,8 @@ def _run_spec(name: str, wrapper: object):
         try:
             return build_run_spec(name, method, is_async=is_async)
         except ModelError as exc:
-            raise LoadFailure("model", str(exc)) from exc
+            where = f"{name}.yml" if isinstance(wrapper, YAMLPipelineWrapper) else f"{name}/pipeline_wrapper.py"
+            raise LoadFailure("model", f"{where}: {exc}") from exc
     return None
 
 

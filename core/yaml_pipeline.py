@@ -26,6 +26,24 @@ def _targets(io_name: str, declared: Any) -> list[str]:
     return list(dict.fromkeys(targets))
 
 
+def _explain_load_error(exc: Exception, document: dict) -> str:
+    """One line naming the component at fault when Haystack's message lets us find it."""
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    message = message.split(" If you trust the source")[0]  # Haystack's multi-line advice, replaced below
+    components = document.get("components") or {}
+    culprits = [
+        f"component '{name}' (type {spec.get('type')})"
+        for name, spec in components.items()
+        if isinstance(spec, dict) and isinstance(spec.get("type"), str)
+        and (f"'{spec['type'].rsplit('.', 1)[0]}'" in message or f"'{spec['type']}'" in message or f"'{name}'" in message)
+    ]
+    prefix = f"{', '.join(culprits)}: " if culprits else ""
+    hint = ""
+    if "allowlist" in message:
+        hint = " To trust that module, add it to HAYSTACK_DESERIALIZATION_ALLOWLIST."
+    return f"Failed to load pipeline from YAML: {prefix}{message}{hint}"
+
+
 class YAMLPipelineWrapper:
     """Wraps a YAML pipeline so it has the same `setup()` / `run_api()` contract as a code wrapper."""
 
@@ -42,7 +60,9 @@ class YAMLPipelineWrapper:
         try:
             document = yaml.safe_load(source) or {}
         except yaml.YAMLError as exc:
-            raise YAMLPipelineError(f"not valid YAML: {exc}") from exc
+            mark = getattr(exc, "problem_mark", None)
+            where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+            raise YAMLPipelineError(f"not valid YAML: {getattr(exc, 'problem', None) or exc}{where}") from exc
         if not isinstance(document, dict):
             raise YAMLPipelineError("the file must hold a mapping with 'components' and 'connections'")
         declared_inputs = document.get("inputs") or {}
@@ -56,7 +76,7 @@ class YAMLPipelineWrapper:
         try:
             self.pipeline = Pipeline.from_dict(pipeline_document)
         except Exception as exc:
-            raise YAMLPipelineError(f"Failed to load pipeline from YAML: {exc}") from exc
+            raise YAMLPipelineError(_explain_load_error(exc, pipeline_document)) from exc
 
         inputs = {name: _targets(name, declared) for name, declared in declared_inputs.items()}
         owners: dict[str, str] = {}

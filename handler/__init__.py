@@ -9,6 +9,8 @@ import os
 # Before anything imports haystack: its telemetry imports posthog and calls home at exit.
 os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")
 
-from handler.entry import lambda_handler  # noqa: E402
+from handler.entry import LambdaHandler  # noqa: E402
 
-__all__ = ["lambda_handler"]
+lambda_handler = LambdaHandler()
+
+__all__ = ["LambdaHandler", "lambda_handler"]

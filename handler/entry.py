@@ -8,7 +8,7 @@ import logging
 from typing import Any
 
 from mangum import Mangum
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core.service import build_service
 from core.settings import Settings, server_only_variables_set
@@ -16,45 +16,56 @@ from handler.events import classify, describe, stage_root_path
 
 logger = logging.getLogger("handler")
 
-settings = Settings.from_env()
-app, registry = build_service(settings, sync_inline=True)
-if ignored := server_only_variables_set():
-    logger.info("Ignored on Lambda (they configure a long-running server): %s", ", ".join(ignored))
+UNSUPPORTED = "Unsupported event: this function answers API Gateway, Function URL and ALB HTTP events"
 
 
-async def _with_stage_root_path(scope: Scope, receive: Receive, send: Send) -> None:
-    if scope["type"] == "http" and not settings.root_path:
-        event = scope.get("aws.event")
-        if isinstance(event, dict):
-            root = stage_root_path(event)
+class RootPath:
+    """Sets the ASGI root_path: HAYHOOKS_ROOT_PATH when set, else the API Gateway stage prefix.
+
+    Routes match below the root path and /docs links to <root>/openapi.json, as the client sees it.
+    """
+
+    def __init__(self, app: ASGIApp, fixed: str = "") -> None:
+        self.app = app
+        self.fixed = fixed
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            event = scope.get("aws.event")
+            root = self.fixed or (stage_root_path(event) if isinstance(event, dict) else "")
             if root:
                 scope["root_path"] = root
-                if not scope["path"].startswith(root + "/") and scope["path"] != root:
+                if scope["path"] != root and not scope["path"].startswith(root + "/"):
                     scope["path"] = root + scope["path"]
-    await app(scope, receive, send)
+        await self.app(scope, receive, send)
 
 
-# Mangum 0.22 asks asyncio for the current loop when built; on 3.13 that warns unless one is set.
-asyncio.set_event_loop(asyncio.new_event_loop())
-# lifespan off: Mangum would run the lifespan on every invocation; pipelines load at import instead.
-adapter = Mangum(_with_stage_root_path, lifespan="off")
+class LambdaHandler:
+    """Loads the pipelines (cold start) and answers invocations, one at a time."""
 
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings.from_env()
+        self.app, self.registry = build_service(self.settings, sync_inline=True)
+        if ignored := server_only_variables_set():
+            logger.info("Ignored on Lambda (they configure a long-running server): %s", ", ".join(ignored))
+        # Mangum 0.22 asks asyncio for the current loop when built; on 3.13 that warns unless one is set.
+        asyncio.set_event_loop(asyncio.new_event_loop())
+        # lifespan off: Mangum would run it on every invocation; pipelines are loaded above, at init.
+        self.adapter = Mangum(RootPath(self.app, self.settings.root_path), lifespan="off")
 
-def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
-    kind = classify(event)
-    if kind == "http":
-        try:
-            return adapter(event, context)
-        except Exception as exc:  # a malformed event: Mangum could not build a request from it
-            logger.exception("Could not handle the HTTP event (%s)", describe(event))
-            return _error_response(400, f"Malformed HTTP event: {type(exc).__name__}: {exc}")
-    if kind == "warmup":
-        logger.debug("Warm-up event answered without running a pipeline")
-        return {"warm": True, "pipelines": len(registry.loaded)}
-    logger.error(
-        "Unsupported event (%s): this function answers API Gateway, Function URL and ALB events", describe(event)
-    )
-    return {"error": "Unsupported event: this function answers API Gateway, Function URL and ALB HTTP events"}
+    def __call__(self, event: Any, context: Any) -> dict[str, Any]:
+        kind = classify(event)
+        if kind == "http":
+            try:
+                return self.adapter(event, context)
+            except Exception as exc:  # Mangum could not build a request from the event
+                logger.exception("Could not handle the HTTP event (%s)", describe(event))
+                return _error_response(400, f"Malformed HTTP event: {type(exc).__name__}: {exc}")
+        if kind == "warmup":
+            logger.debug("Warm-up event answered without running a pipeline")
+            return {"warm": True, "pipelines": len(self.registry.loaded)}
+        logger.error("%s (got %s)", UNSUPPORTED, describe(event))
+        return {"error": UNSUPPORTED}
 
 
 def _error_response(status: int, detail: str) -> dict[str, Any]:

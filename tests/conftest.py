@@ -1,0 +1,39 @@
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ["HAYSTACK_TELEMETRY_ENABLED"] = "False"
+
+from core.settings import Settings  # noqa: E402
+from handler.entry import LambdaHandler  # noqa: E402
+from tests.apigw import Context, parse  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE_PIPELINES = Path(__file__).parent / "fixtures" / "pipelines"
+FIXTURE_PYTHON_PATH = Path(__file__).parent / "fixtures" / "python_path"
+
+
+def fixture_settings(**overrides) -> Settings:
+    values = {"pipelines_dir": FIXTURE_PIPELINES, "additional_python_path": (str(FIXTURE_PYTHON_PATH),)}
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture(scope="session")
+def fixture_handler() -> LambdaHandler:
+    """The handler cold-started on tests/fixtures/pipelines: good and deliberately broken pipelines."""
+    return LambdaHandler(fixture_settings())
+
+
+@pytest.fixture(scope="session")
+def traceback_handler() -> LambdaHandler:
+    return LambdaHandler(fixture_settings(show_tracebacks=True))
+
+
+@pytest.fixture
+def invoke(fixture_handler):
+    def _invoke(event, handler=None, context=None):
+        return parse((handler or fixture_handler)(event, context or Context()))
+
+    return _invoke
