@@ -11,8 +11,9 @@ from core.settings import Settings
 def main() -> None:
     settings = Settings.from_env()
     app, _ = build_service(settings)
-    uvicorn.run(app, host=settings.host, port=settings.port, root_path=settings.root_path,
-                log_level=settings.log_level.lower())
+    uvicorn.run(
+        app, host=settings.host, port=settings.port, root_path=settings.root_path, log_level=settings.log_level.lower()
+    )
 
 
 if __name__ == "__main__":

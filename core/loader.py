@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from core.models import ModelError, build_run_spec
+from core.models import ModelError, RunEndpointSpec, build_run_spec
 from core.registry import FailedPipeline, Kind, LoadedPipeline, Registry
 from core.settings import Settings, SettingsError
 from core.wrapper import ContractError, check_wrapper_class, implements
@@ -62,12 +62,26 @@ def discover(pipelines_dir: Path) -> tuple[list[Candidate], list[FailedPipeline]
         else:
             continue
         if not _NAME.match(candidate.name) or "/" in candidate.name:
-            rejected.append(FailedPipeline(candidate.name, candidate.kind, entry, "discover",
-                                           f"'{candidate.name}' cannot be a URL path segment: use letters, digits, '-', '_' or '.'"))
+            rejected.append(
+                FailedPipeline(
+                    candidate.name,
+                    candidate.kind,
+                    entry,
+                    "discover",
+                    f"'{candidate.name}' cannot be a URL path segment: use letters, digits, '-', '_' or '.'",
+                )
+            )
             continue
         if candidate.name in found:
-            rejected.append(FailedPipeline(candidate.name, candidate.kind, entry, "discover",
-                                           f"name '{candidate.name}' is already used by {found[candidate.name].path.name}"))
+            rejected.append(
+                FailedPipeline(
+                    candidate.name,
+                    candidate.kind,
+                    entry,
+                    "discover",
+                    f"name '{candidate.name}' is already used by {found[candidate.name].path.name}",
+                )
+            )
             continue
         found[candidate.name] = candidate
     return list(found.values()), rejected
@@ -115,12 +129,14 @@ def load_candidate(candidate: Candidate, settings: Settings) -> LoadedPipeline |
             except Exception as exc:
                 raise LoadFailure("setup", f"PipelineWrapper() raised {_describe(exc)}") from exc
             _call_setup(wrapper, candidate, yaml=False)
-        run = _run_spec(candidate.name, wrapper)
+        run = _run_spec(candidate, wrapper)
     except LoadFailure as failure:
-        return FailedPipeline(candidate.name, candidate.kind, candidate.path, failure.stage, failure.reason,
-                              traceback.format_exc())
-    return LoadedPipeline(candidate.name, candidate.kind, candidate.path, wrapper, run,
-                          (time.perf_counter() - started) * 1000)
+        return FailedPipeline(
+            candidate.name, candidate.kind, candidate.path, failure.stage, failure.reason, traceback.format_exc()
+        )
+    return LoadedPipeline(
+        candidate.name, candidate.kind, candidate.path, wrapper, run, (time.perf_counter() - started) * 1000
+    )
 
 
 def _call_setup(wrapper: object, candidate: Candidate, *, yaml: bool) -> None:
@@ -130,10 +146,13 @@ def _call_setup(wrapper: object, candidate: Candidate, *, yaml: bool) -> None:
         raise LoadFailure("yaml", f"{candidate.path.name}: {exc}") from exc
     except Exception as exc:
         where = candidate.path.name if yaml else "PipelineWrapper.setup()"
-        raise LoadFailure("yaml" if yaml else "setup", f"{where} raised {_describe(exc)}{_location(exc, candidate.path)}") from exc
+        raise LoadFailure(
+            "yaml" if yaml else "setup", f"{where} raised {_describe(exc)}{_location(exc, candidate.path)}"
+        ) from exc
 
 
-def _run_spec(name: str, wrapper: object):
+def _run_spec(candidate: Candidate, wrapper: object) -> RunEndpointSpec | None:
+    name = candidate.name
     cls = type(wrapper)
     if isinstance(wrapper, YAMLPipelineWrapper) or implements(cls, "run_api_async") or implements(cls, "run_api"):
         is_async = not isinstance(wrapper, YAMLPipelineWrapper) and implements(cls, "run_api_async")
@@ -141,7 +160,7 @@ def _run_spec(name: str, wrapper: object):
         try:
             return build_run_spec(name, method, is_async=is_async)
         except ModelError as exc:
-            where = f"{name}.yml" if isinstance(wrapper, YAMLPipelineWrapper) else f"{name}/pipeline_wrapper.py"
+            where = candidate.path.name if candidate.kind == "yaml" else f"{name}/pipeline_wrapper.py"
             raise LoadFailure("model", f"{where}: {exc}") from exc
     return None
 
@@ -171,7 +190,9 @@ def _import_wrapper_class(candidate: Candidate) -> type:
     registered: list[str] = []
     try:
         if init_file.is_file():
-            spec = importlib.util.spec_from_file_location(package_name, init_file, submodule_search_locations=[str(folder)])
+            spec = importlib.util.spec_from_file_location(
+                package_name, init_file, submodule_search_locations=[str(folder)]
+            )
             package = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
         else:
             spec = None
@@ -192,8 +213,9 @@ def _import_wrapper_class(candidate: Candidate) -> type:
     except Exception as exc:
         for name in registered:
             sys.modules.pop(name, None)
-        raise LoadFailure("import", f"importing {candidate.name}/pipeline_wrapper.py raised {_describe(exc)}"
-                                    f"{_location(exc, folder)}") from exc
+        raise LoadFailure(
+            "import", f"importing {candidate.name}/pipeline_wrapper.py raised {_describe(exc)}{_location(exc, folder)}"
+        ) from exc
 
     wrapper_cls = getattr(module, "PipelineWrapper", None)
     if wrapper_cls is None:

@@ -91,7 +91,9 @@ def build_run_spec(pipeline_name: str, method: Callable[..., Any], *, is_async: 
                 result=(returns, Field(..., description=description)),
             )
         except Exception as exc:
-            raise ModelError(f"cannot build a response model from the return type of {method.__name__}(): {exc}") from exc
+            raise ModelError(
+                f"cannot build a response model from the return type of {method.__name__}(): {exc}"
+            ) from exc
 
     return RunEndpointSpec(
         method=method,

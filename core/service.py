@@ -26,7 +26,10 @@ def build_service(settings: Settings | None = None, *, sync_inline: bool = False
         logger.error("Pipeline '%s' failed to load (%s): %s", failed.name, failed.stage, failed.reason)
     logger.info(
         "Loaded %d pipeline(s) from %s in %.0f ms: %s%s",
-        len(registry.loaded), settings.pipelines_dir, registry.init_ms, ", ".join(registry.names()) or "none",
+        len(registry.loaded),
+        settings.pipelines_dir,
+        registry.init_ms,
+        ", ".join(registry.names()) or "none",
         f"; {len(registry.failed)} failed: {', '.join(registry.failed)}" if registry.failed else "",
     )
     return create_app(settings, registry, sync_inline=sync_inline), registry

@@ -15,8 +15,15 @@ from typing import Literal
 
 _TRUE = {"1", "true", "yes", "on", "y", "t"}
 _FALSE = {"0", "false", "no", "off", "n", "f", ""}
-_LOG_LEVELS = {"TRACE": "DEBUG", "DEBUG": "DEBUG", "INFO": "INFO", "SUCCESS": "INFO", "WARNING": "WARNING",
-               "ERROR": "ERROR", "CRITICAL": "CRITICAL"}
+_LOG_LEVELS = {
+    "TRACE": "DEBUG",
+    "DEBUG": "DEBUG",
+    "INFO": "INFO",
+    "SUCCESS": "INFO",
+    "WARNING": "WARNING",
+    "ERROR": "ERROR",
+    "CRITICAL": "CRITICAL",
+}
 
 # Hayhooks settings that only mean something for a long-running server. `make run` uses HOST and PORT;
 # on Lambda they are ignored with one notice (see `lambda_only_notice`).
@@ -61,7 +68,9 @@ class Settings:
         env = _Env(os.environ if environ is None else environ)
         return cls(
             pipelines_dir=Path(env.str("HAYHOOKS_PIPELINES_DIR", str(Path.cwd() / "pipelines"))),
-            additional_python_path=tuple(p for p in env.str("HAYHOOKS_ADDITIONAL_PYTHON_PATH", "").split(os.pathsep) if p),
+            additional_python_path=tuple(
+                p for p in env.str("HAYHOOKS_ADDITIONAL_PYTHON_PATH", "").split(os.pathsep) if p
+            ),
             root_path=env.root_path("HAYHOOKS_ROOT_PATH"),
             show_tracebacks=env.bool("HAYHOOKS_SHOW_TRACEBACKS", False),
             cors=CorsSettings(
@@ -73,7 +82,9 @@ class Settings:
                 expose_headers=env.list("HAYHOOKS_CORS_EXPOSE_HEADERS", ()),
                 max_age=env.int("HAYHOOKS_CORS_MAX_AGE", 600, minimum=0),
             ),
-            startup_deploy_strategy=env.choice("HAYHOOKS_STARTUP_DEPLOY_STRATEGY", "parallel", ("parallel", "sequential")),
+            startup_deploy_strategy=env.choice(
+                "HAYHOOKS_STARTUP_DEPLOY_STRATEGY", "parallel", ("parallel", "sequential")
+            ),
             startup_deploy_workers=env.int("HAYHOOKS_STARTUP_DEPLOY_WORKERS", 4, minimum=1, maximum=32),
             log_level=env.log_level(),
             host=env.str("HAYHOOKS_HOST", "127.0.0.1"),

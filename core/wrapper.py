@@ -99,7 +99,5 @@ def check_wrapper_class(obj: object) -> type:
     if not callable(getattr(obj, "setup", None)):
         raise ContractError("class 'PipelineWrapper' has no setup() method")
     if not implemented_run_methods(obj):
-        raise ContractError(
-            "class 'PipelineWrapper' implements none of " + ", ".join(RUN_METHODS)
-        )
+        raise ContractError("class 'PipelineWrapper' implements none of " + ", ".join(RUN_METHODS))
     return obj

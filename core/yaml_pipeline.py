@@ -22,7 +22,9 @@ def _targets(io_name: str, declared: Any) -> list[str]:
     paths = declared if isinstance(declared, list) else [declared]
     targets = [p for p in paths if isinstance(p, str) and "." in p]
     if not targets:
-        raise YAMLPipelineError(f"input '{io_name}' must map to 'component.socket' (or a list of them), got {declared!r}")
+        raise YAMLPipelineError(
+            f"input '{io_name}' must map to 'component.socket' (or a list of them), got {declared!r}"
+        )
     return list(dict.fromkeys(targets))
 
 
@@ -34,8 +36,11 @@ def _explain_load_error(exc: Exception, document: dict) -> str:
     culprits = [
         f"component '{name}' (type {spec.get('type')})"
         for name, spec in components.items()
-        if isinstance(spec, dict) and isinstance(spec.get("type"), str)
-        and (f"'{spec['type'].rsplit('.', 1)[0]}'" in message or f"'{spec['type']}'" in message or f"'{name}'" in message)
+        if isinstance(spec, dict)
+        and isinstance(spec.get("type"), str)
+        and (
+            f"'{spec['type'].rsplit('.', 1)[0]}'" in message or f"'{spec['type']}'" in message or f"'{name}'" in message
+        )
     ]
     prefix = f"{', '.join(culprits)}: " if culprits else ""
     hint = ""
@@ -83,7 +88,9 @@ class YAMLPipelineWrapper:
         for name, targets in inputs.items():
             for target in targets:
                 if target in owners:
-                    raise YAMLPipelineError(f"input '{name}' targets '{target}', already targeted by input '{owners[target]}'")
+                    raise YAMLPipelineError(
+                        f"input '{name}' targets '{target}', already targeted by input '{owners[target]}'"
+                    )
                 owners[target] = name
         self._inputs = inputs
 
@@ -95,7 +102,9 @@ class YAMLPipelineWrapper:
                 raise YAMLPipelineError(f"output '{name}' must map to 'component.socket', got {declared!r}")
             component = path.split(".", 1)[0]
             if component not in components:
-                raise YAMLPipelineError(f"output '{name}' names component '{component}', which the pipeline does not have")
+                raise YAMLPipelineError(
+                    f"output '{name}' names component '{component}', which the pipeline does not have"
+                )
             out_components.add(component)
         self._include_outputs_from = out_components or None
 
@@ -109,7 +118,9 @@ class YAMLPipelineWrapper:
             component, socket = targets[0].split(".", 1)
             meta = pipeline_inputs.get(component, {}).get(socket)
             if meta is None:
-                raise YAMLPipelineError(f"input '{name}' targets '{targets[0]}', which is not an input socket of the pipeline")
+                raise YAMLPipelineError(
+                    f"input '{name}' targets '{targets[0]}', which is not an input socket of the pipeline"
+                )
             params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=meta.get("type", Any)))
 
         run = self._run

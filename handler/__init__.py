@@ -9,7 +9,7 @@ import os
 # Before anything imports haystack: its telemetry imports posthog and calls home at exit.
 os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")
 
-from handler.entry import LambdaHandler  # noqa: E402
+from handler.entry import LambdaHandler
 
 lambda_handler = LambdaHandler()
 

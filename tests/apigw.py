@@ -51,8 +51,17 @@ def _body(body: bytes | str | dict | None, headers: dict[str, str], binary: bool
     return raw.decode(), False
 
 
-def http_v2(method: str, path: str, *, body: Any = None, headers: dict[str, str] | None = None, query: str = "",
-            stage: str = "$default", binary: bool = False, domain: str = "id.execute-api.us-east-1.amazonaws.com") -> dict:
+def http_v2(
+    method: str,
+    path: str,
+    *,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    query: str = "",
+    stage: str = "$default",
+    binary: bool = False,
+    domain: str = "id.execute-api.us-east-1.amazonaws.com",
+) -> dict:
     event = template("http-api-proxy")
     headers = {k.lower(): v for k, v in (headers or {}).items()}
     event["body"], event["isBase64Encoded"] = _body(body, headers, binary)
@@ -79,8 +88,17 @@ def function_url(method: str, path: str, **kwargs: Any) -> dict:
     return event
 
 
-def rest_v1(method: str, path: str, *, body: Any = None, headers: dict[str, str] | None = None, query: str = "",
-            stage: str = "prod", binary: bool = False, domain: str = "abc123.execute-api.us-east-1.amazonaws.com") -> dict:
+def rest_v1(
+    method: str,
+    path: str,
+    *,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    query: str = "",
+    stage: str = "prod",
+    binary: bool = False,
+    domain: str = "abc123.execute-api.us-east-1.amazonaws.com",
+) -> dict:
     event = template("aws-proxy")
     headers = {"host": domain, **{k.title(): v for k, v in (headers or {}).items()}}
     event["body"], event["isBase64Encoded"] = _body(body, headers, binary)
@@ -95,15 +113,26 @@ def rest_v1(method: str, path: str, *, body: Any = None, headers: dict[str, str]
     event["multiValueQueryStringParameters"] = {k: [v for kk, v in pairs if kk == k] for k, _ in pairs} or None
     event["pathParameters"] = {"proxy": path.lstrip("/")}
     context = event["requestContext"]
-    context.update(stage=stage, domainName=domain, httpMethod=method, path=f"/{stage}{path}",
-                   requestId=str(uuid.uuid4()))
+    context.update(
+        stage=stage, domainName=domain, httpMethod=method, path=f"/{stage}{path}", requestId=str(uuid.uuid4())
+    )
     return event
 
 
-def alb(method: str, path: str, *, body: Any = None, headers: dict[str, str] | None = None, query: str = "",
-        binary: bool = False) -> dict:
+def alb(
+    method: str,
+    path: str,
+    *,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    query: str = "",
+    binary: bool = False,
+) -> dict:
     event = template("alb")
-    headers = {"host": "lambda-alb-123.us-east-1.elb.amazonaws.com", **{k.lower(): v for k, v in (headers or {}).items()}}
+    headers = {
+        "host": "lambda-alb-123.us-east-1.elb.amazonaws.com",
+        **{k.lower(): v for k, v in (headers or {}).items()},
+    }
     event["body"], event["isBase64Encoded"] = _body(body, headers, binary)
     event["httpMethod"] = method
     event["path"] = path

@@ -5,9 +5,9 @@ import pytest
 
 os.environ["HAYSTACK_TELEMETRY_ENABLED"] = "False"
 
-from core.settings import Settings  # noqa: E402
-from handler.entry import LambdaHandler  # noqa: E402
-from tests.apigw import Context, parse  # noqa: E402
+from core.settings import Settings
+from handler.entry import LambdaHandler
+from tests.apigw import Context, parse
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_PIPELINES = Path(__file__).parent / "fixtures" / "pipelines"

@@ -64,10 +64,12 @@ def add_run_route(app: FastAPI, pipeline: LoadedPipeline, *, show_tracebacks: bo
     async def endpoint(request: Request, run_req: Any) -> Any:
         return await call(run_req, request)
 
-    endpoint.__signature__ = inspect.Signature([  # type: ignore[attr-defined]
-        inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
-        inspect.Parameter("run_req", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=body),
-    ])
+    endpoint.__signature__ = inspect.Signature(
+        [  # type: ignore[attr-defined]
+            inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
+            inspect.Parameter("run_req", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=body),
+        ]
+    )
 
     kwargs: dict[str, Any] = {}
     if spec.response_class is not None:

@@ -29,8 +29,12 @@ class PipelineStatusResponse(BaseModel):
     pipeline: str
 
 
-@router.get("/status", response_model=StatusResponse, response_model_exclude_none=True,
-            summary="Service status and the pipelines it serves")
+@router.get(
+    "/status",
+    response_model=StatusResponse,
+    response_model_exclude_none=True,
+    summary="Service status and the pipelines it serves",
+)
 async def status_all(request: Request) -> dict[str, Any]:
     registry = request.app.state.registry
     show = request.app.state.settings.show_tracebacks
@@ -41,9 +45,12 @@ async def status_all(request: Request) -> dict[str, Any]:
     }
 
 
-@router.get("/status/{pipeline_name}", response_model=PipelineStatusResponse,
-            summary="Status of one pipeline", responses={404: {"description": "No such pipeline"},
-                                                          503: {"description": "The pipeline failed to load"}})
+@router.get(
+    "/status/{pipeline_name}",
+    response_model=PipelineStatusResponse,
+    summary="Status of one pipeline",
+    responses={404: {"description": "No such pipeline"}, 503: {"description": "The pipeline failed to load"}},
+)
 async def status_one(pipeline_name: str, request: Request) -> dict[str, str]:
     registry = request.app.state.registry
     if registry.get(pipeline_name) is None:

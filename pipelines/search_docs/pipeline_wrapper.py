@@ -24,7 +24,4 @@ class PipelineWrapper(BasePipelineWrapper):
             The matching documents with their content, score and metadata.
         """
         result = self.pipeline.run({"retriever": {"query": query, "top_k": top_k}})
-        return [
-            {"content": d.content, "score": d.score, "meta": d.meta}
-            for d in result["retriever"]["documents"]
-        ]
+        return [{"content": d.content, "score": d.score, "meta": d.meta} for d in result["retriever"]["documents"]]

@@ -20,7 +20,9 @@ def test_status_lists_loaded_and_failed_pipelines(build, invoke):
     assert reply.status == 200
     body = reply.json()
     assert body["status"] == "Up!"
-    assert {"echo", "echo_async", "relative", "openai", "yaml_echo", "duck_typed", "hayhooks_style"} <= set(body["pipelines"])
+    assert {"echo", "echo_async", "relative", "openai", "yaml_echo", "duck_typed", "hayhooks_style"} <= set(
+        body["pipelines"]
+    )
     failed = {f["name"]: f for f in body["failed"]}
     assert set(failed) == {"broken_import", "broken_setup", "no_run", "no_return", "bad_component", "no_io", "not_yaml"}
     assert not set(failed) & set(body["pipelines"])
@@ -88,26 +90,44 @@ def test_generator_result_is_text_plain(build, invoke):
 
 def test_multipart_upload_with_binary_file_and_form_fields(build, invoke):
     payload = bytes(range(256)) * 40  # not valid UTF-8: must survive base64 both ways
-    request = httpx.Request("POST", "http://x/upload/run", data={"label": "scan", "count": "3"},
-                            files=[("files", ("scan.bin", payload, "application/octet-stream")),
-                                   ("files", ("notes.txt", b"hello", "text/plain"))])
+    request = httpx.Request(
+        "POST",
+        "http://x/upload/run",
+        data={"label": "scan", "count": "3"},
+        files=[
+            ("files", ("scan.bin", payload, "application/octet-stream")),
+            ("files", ("notes.txt", b"hello", "text/plain")),
+        ],
+    )
     body = request.read()
-    reply = invoke(build("POST", "/upload/run", body=body, headers={"content-type": request.headers["content-type"]},
-                         binary=True))
+    reply = invoke(
+        build("POST", "/upload/run", body=body, headers={"content-type": request.headers["content-type"]}, binary=True)
+    )
     assert reply.status == 200, reply.body
     result = reply.json()["result"]
     assert result["label"] == "scan" and result["count"] == 3
     assert result["files"] == [
-        {"name": "scan.bin", "size": len(payload), "sha256": hashlib.sha256(payload).hexdigest(),
-         "content_type": "application/octet-stream"},
+        {
+            "name": "scan.bin",
+            "size": len(payload),
+            "sha256": hashlib.sha256(payload).hexdigest(),
+            "content_type": "application/octet-stream",
+        },
         {"name": "notes.txt", "size": 5, "sha256": hashlib.sha256(b"hello").hexdigest(), "content_type": "text/plain"},
     ]
 
 
 def test_multipart_form_field_validation(build, invoke):
     request = httpx.Request("POST", "http://x/upload/run", data={"count": "lots"}, files=[("files", ("a", b"1"))])
-    reply = invoke(build("POST", "/upload/run", body=request.read(),
-                         headers={"content-type": request.headers["content-type"]}, binary=True))
+    reply = invoke(
+        build(
+            "POST",
+            "/upload/run",
+            body=request.read(),
+            headers={"content-type": request.headers["content-type"]},
+            binary=True,
+        )
+    )
     assert reply.status == 422
     assert reply.json()["detail"][0]["loc"] == ["body", "count"]
 
@@ -145,8 +165,10 @@ def test_folder_named_like_a_package_does_not_shadow_it(build, invoke):
 def test_failed_pipeline_run_says_why(build, invoke):
     reply = invoke(build("POST", "/broken_setup/run", body={}))
     assert reply.status == 503
-    assert reply.json() == {"detail": "Pipeline 'broken_setup' failed to load: PipelineWrapper.setup() raised "
-                                      "RuntimeError: index file missing: index.bin (at pipeline_wrapper.py, line 6)"}
+    assert reply.json() == {
+        "detail": "Pipeline 'broken_setup' failed to load: PipelineWrapper.setup() raised "
+        "RuntimeError: index file missing: index.bin (at pipeline_wrapper.py, line 6)"
+    }
 
 
 @pytest.mark.parametrize("path", ["/deploy_files", "/deploy-yaml", "/undeploy/echo"])
@@ -166,8 +188,11 @@ def test_unknown_route_is_json_404(build, invoke):
 
 def test_every_response_carries_the_lambda_request_id(build, invoke):
     context = Context()
-    for event in (build("GET", "/status"), build("POST", "/failing/run", body={"divisor": 0}),
-                  build("POST", "/echo/run", body={})):
+    for event in (
+        build("GET", "/status"),
+        build("POST", "/failing/run", body={"divisor": 0}),
+        build("POST", "/echo/run", body={}),
+    ):
         assert invoke(event, context=context).headers["x-request-id"] == context.aws_request_id
 
 
@@ -184,7 +209,8 @@ def test_openapi_and_docs(build, invoke):
 
 def test_hayhooks_and_duck_typed_wrappers(build, invoke):
     assert invoke(build("POST", "/hayhooks_style/run", body={"name": "Ann"})).json() == {
-        "result": "hello Ann from a Hayhooks wrapper"}
+        "result": "hello Ann from a Hayhooks wrapper"
+    }
     assert invoke(build("POST", "/duck_typed/run", body={"name": "Bo"})).json() == {"result": "hi Bo"}
 
 
@@ -222,7 +248,9 @@ class TestStagePrefix:
         # HTTP API custom domain with API mapping key "api": the mapping key stays in the path
         event = http_v2("GET", "/api/status", domain="ml.example.com")
         assert parse(handler(event, Context())).json()["status"] == "Up!"
-        assert "/api/openapi.json" in parse(handler(http_v2("GET", "/api/docs", domain="ml.example.com"), Context())).text
+        assert (
+            "/api/openapi.json" in parse(handler(http_v2("GET", "/api/docs", domain="ml.example.com"), Context())).text
+        )
 
 
 class TestNonHttpEvents:
@@ -237,7 +265,9 @@ class TestNonHttpEvents:
     @pytest.mark.parametrize("event", [{"Records": [{"eventSource": "aws:sqs"}]}, {}, [], "ping", None])
     def test_unrecognised_event_is_answered_and_logged(self, fixture_handler, event, caplog):
         result = fixture_handler(event, Context())
-        assert result == {"error": "Unsupported event: this function answers API Gateway, Function URL and ALB HTTP events"}
+        assert result == {
+            "error": "Unsupported event: this function answers API Gateway, Function URL and ALB HTTP events"
+        }
         assert "Unsupported event" in caplog.text
 
     def test_malformed_http_event_is_a_json_400(self, fixture_handler):
