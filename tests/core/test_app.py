@@ -1,0 +1,74 @@
+"""The core app alone, through Starlette's test client (no Lambda in the way)."""
+
+import pytest
+from fastapi.testclient import TestClient
+
+from core.app import create_app
+from core.loader import load_registry
+from core.settings import CorsSettings
+from tests.conftest import fixture_settings
+
+
+@pytest.fixture(scope="module")
+def registry():
+    return load_registry(fixture_settings())
+
+
+def client(registry, **overrides):
+    settings = fixture_settings(**overrides)
+    return TestClient(create_app(settings, registry, sync_inline=overrides.pop("sync_inline", False)))
+
+
+def test_sync_wrappers_run_inline_only_when_asked(registry):
+    inline = TestClient(create_app(fixture_settings(), registry, sync_inline=True))
+    pooled = TestClient(create_app(fixture_settings(), registry, sync_inline=False))
+    loop_thread = inline.post("/thread_name/run", json={}).json()["result"]
+    pool_thread = pooled.post("/thread_name/run", json={}).json()["result"]
+    assert loop_thread != pool_thread
+    assert "AnyIO worker thread" not in loop_thread and "AnyIO worker thread" in pool_thread
+
+
+def test_cors_closed_by_default(registry):
+    c = client(registry)
+    reply = c.get("/status", headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in reply.headers
+    preflight = c.options(
+        "/echo/run", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
+    )
+    assert "access-control-allow-origin" not in preflight.headers
+
+
+def test_cors_open_to_configured_origins(registry):
+    c = client(registry, cors=CorsSettings(allow_origins=("https://app.example",), max_age=60))
+    reply = c.get("/status", headers={"Origin": "https://app.example"})
+    assert reply.headers["access-control-allow-origin"] == "https://app.example"
+    preflight = c.options(
+        "/echo/run", headers={"Origin": "https://app.example", "Access-Control-Request-Method": "POST"}
+    )
+    assert preflight.status_code == 200 and preflight.headers["access-control-max-age"] == "60"
+    other = c.get("/status", headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in other.headers
+
+
+def test_failure_outside_the_pipeline_is_json_500(registry):
+    reply = TestClient(create_app(fixture_settings(), registry), raise_server_exceptions=False).post(
+        "/wrong_type/run", json={}
+    )
+    assert reply.status_code == 500
+    assert reply.json() == {"detail": "Internal Server Error"}
+
+
+def test_status_shows_tracebacks_only_when_enabled(registry):
+    hidden = client(registry).get("/status").json()["failed"]
+    shown = client(registry, show_tracebacks=True).get("/status").json()["failed"]
+    assert all("traceback" not in f for f in hidden)
+    assert all(f["traceback"].startswith("Traceback") for f in shown)
+
+
+def test_status_of_failed_pipeline_is_503_with_reason(registry):
+    reply = client(registry).get("/status/no_return")
+    assert reply.status_code == 503
+    assert reply.json() == {
+        "detail": "Pipeline 'no_return' failed to load: "
+        "no_return/pipeline_wrapper.py: Pipeline wrapper is missing a return type for 'run_api' method"
+    }

@@ -1,0 +1,93 @@
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.loader import PACKAGE_ROOT, discover, load_registry
+from core.settings import SettingsError
+from tests.conftest import FIXTURE_PIPELINES, fixture_settings
+
+
+def _summary(registry):
+    return sorted(registry.loaded), {name: (f.stage, f.reason) for name, f in registry.failed.items()}
+
+
+def test_parallel_and_sequential_load_the_same(tmp_path):
+    parallel = load_registry(fixture_settings(startup_deploy_strategy="parallel", startup_deploy_workers=8))
+    sequential = load_registry(fixture_settings(startup_deploy_strategy="sequential"))
+    assert _summary(parallel) == _summary(sequential)
+    assert len(parallel.loaded) >= 10 and len(parallel.failed) == 7
+
+
+def test_registry_order_is_by_name():
+    registry = load_registry(fixture_settings())
+    assert list(registry.loaded) == sorted(registry.loaded)
+
+
+def test_failure_reasons_name_pipeline_object_and_cause():
+    failed = load_registry(fixture_settings()).failed
+    assert failed["broken_import"].reason == (
+        "importing broken_import/pipeline_wrapper.py raised ModuleNotFoundError: "
+        "No module named 'a_module_that_does_not_exist' (at pipeline_wrapper.py, line 3)"
+    )
+    assert failed["broken_setup"].stage == "setup"
+    assert failed["no_run"].reason.startswith("no_run/pipeline_wrapper.py: class 'PipelineWrapper' implements none of")
+    assert failed["no_return"].reason == (
+        "no_return/pipeline_wrapper.py: Pipeline wrapper is missing a return type for 'run_api' method"
+    )
+    assert failed["bad_component"].reason == (
+        "bad_component.yml: Failed to load pipeline from YAML: component 'thing' (type not_allowed_module.Thing): "
+        "Refusing to deserialize a class from module 'not_allowed_module': the module is not on the trusted-module "
+        "allowlist. To trust that module, add it to HAYSTACK_DESERIALIZATION_ALLOWLIST."
+    )
+    assert failed["no_io"].reason == "no_io.yml: YAML pipeline must declare at least one of 'inputs' or 'outputs'."
+    assert failed["not_yaml"].reason.startswith("not_yaml.yml: not valid YAML: expected ',' or ']'")
+    for failure in failed.values():
+        assert "\n" not in failure.reason
+        assert failure.traceback and failure.traceback.startswith("Traceback")
+
+
+def test_pipelines_load_as_private_packages_without_touching_sys_path():
+    before = list(sys.path)
+    registry = load_registry(fixture_settings(additional_python_path=()))
+    assert sys.path == before
+    module = type(registry.get("relative").wrapper).__module__
+    assert module == f"{PACKAGE_ROOT}.relative.pipeline_wrapper"
+    assert sys.modules["openai"].__file__ != str(FIXTURE_PIPELINES / "openai" / "__init__.py")
+
+
+def test_loading_changes_no_file(tmp_path):
+    def snapshot(root: Path):
+        return {
+            p.relative_to(root): (p.stat().st_mtime_ns, p.read_bytes())
+            for p in root.rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts
+        }
+
+    before = snapshot(FIXTURE_PIPELINES)
+    load_registry(fixture_settings())
+    assert snapshot(FIXTURE_PIPELINES) == before
+
+
+def test_missing_pipelines_dir_names_the_variable(tmp_path):
+    with pytest.raises(SettingsError, match="HAYHOOKS_PIPELINES_DIR: '.*/nope' is not a directory"):
+        load_registry(fixture_settings(pipelines_dir=tmp_path / "nope"))
+
+
+def test_empty_dir_loads_nothing(tmp_path):
+    registry = load_registry(fixture_settings(pipelines_dir=tmp_path))
+    assert registry.loaded == {} and registry.failed == {}
+
+
+def test_discover_rules(tmp_path):
+    for folder in ("good", ".hidden", "__pycache__", "_private", "has space", "dup"):
+        (tmp_path / folder).mkdir()
+    (tmp_path / "dup.yml").write_text("components: {}")
+    (tmp_path / "other.yaml").write_text("components: {}")
+    (tmp_path / "notes.txt").write_text("ignored")
+    candidates, rejected = discover(tmp_path)
+    assert [(c.name, c.kind) for c in candidates] == [("dup", "wrapper"), ("good", "wrapper"), ("other", "yaml")]
+    assert {r.name: r.reason for r in rejected} == {
+        "dup": "name 'dup' is already used by dup",
+        "has space": "'has space' cannot be a URL path segment: use letters, digits, '-', '_' or '.'",
+    }
