@@ -70,7 +70,7 @@ def test_loading_changes_no_file(tmp_path):
 
 
 def test_missing_pipelines_dir_names_the_variable(tmp_path):
-    with pytest.raises(SettingsError, match="HAYHOOKS_PIPELINES_DIR: '.*/nope' is not a directory"):
+    with pytest.raises(SettingsError, match=r"HAYHOOKS_PIPELINES_DIR: '.*/nope' is not a directory"):
         load_registry(fixture_settings(pipelines_dir=tmp_path / "nope"))
 
 
