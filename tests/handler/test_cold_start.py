@@ -1,0 +1,119 @@
+"""Cold start in a fresh process, as Lambda's init phase runs it: `import handler`, then invocations."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURE_PIPELINES, ROOT
+
+INVOKE = textwrap.dedent(
+    """
+    import json, sys
+    sys.path.insert(0, {root!r})
+    from tests.apigw import Context, http_v2, parse
+    import handler
+    out = []
+    for method, path, body in {calls!r}:
+        reply = parse(handler.lambda_handler(http_v2(method, path, body=body), Context()))
+        out.append({{"status": reply.status, "body": reply.json()}})
+    print(json.dumps(out))
+    """
+)
+
+
+def run_cold(calls, env=None, cwd=ROOT):
+    code = INVOKE.format(root=str(ROOT), calls=calls)
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("HAYHOOKS_")}
+    full_env.update(PYTHONPATH=str(cwd), HAYSTACK_TELEMETRY_ENABLED="False", **(env or {}))
+    return subprocess.run(
+        [sys.executable, "-W", "error::DeprecationWarning", "-c", code],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_fresh_process_serves_and_logs_each_failed_pipeline():
+    proc = run_cold(
+        [("GET", "/status", None), ("POST", "/echo/run", {"text": "x"})],
+        env={"HAYHOOKS_PIPELINES_DIR": str(FIXTURE_PIPELINES), "HAYHOOKS_ADDITIONAL_PYTHON_PATH": ""},
+    )
+    assert proc.returncode == 0, proc.stderr
+    status, run = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert status["status"] == 200 and "echo" in status["body"]["pipelines"]
+    assert run["body"]["result"]["text"] == "x"
+    for failed in status["body"]["failed"]:
+        assert f"Pipeline '{failed['name']}' failed to load ({failed['stage']}): {failed['reason']}" in proc.stderr
+    assert "There is no current event loop" not in proc.stderr
+
+
+def test_invalid_setting_fails_the_cold_start_naming_the_variable():
+    proc = run_cold([], env={"HAYHOOKS_STARTUP_DEPLOY_WORKERS": "many"})
+    assert proc.returncode != 0
+    assert "SettingsError: HAYHOOKS_STARTUP_DEPLOY_WORKERS must be an integer, got 'many'" in proc.stderr
+
+
+def test_server_only_settings_are_noted_once():
+    proc = run_cold([("GET", "/status", None)], env={"HAYHOOKS_PORT": "1416", "HAYHOOKS_WORKERS": "4"})
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        proc.stderr.count("Ignored on Lambda (they configure a long-running server): HAYHOOKS_PORT, HAYHOOKS_WORKERS")
+        == 1
+    )
+
+
+def _can_unshare() -> bool:
+    return os.geteuid() == 0 and shutil.which("unshare") is not None
+
+
+@pytest.mark.skipif(not _can_unshare(), reason="needs root and unshare(1) to mount /var/task read-only")
+def test_read_only_var_task_like_lambda(tmp_path):
+    """The package is bind-mounted read-only at /var/task, the working directory, as on Lambda."""
+    package = tmp_path / "task"
+    for part in ("core", "handler", "pipelines", "tests"):
+        shutil.copytree(ROOT / part, package / part, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(FIXTURE_PIPELINES / "relative", package / "pipelines" / "relative")
+    shutil.copy(FIXTURE_PIPELINES / "yaml_echo.yaml", package / "pipelines")
+    before = sorted(str(p.relative_to(package)) for p in package.rglob("*"))
+
+    calls = [
+        ("GET", "/status", None),
+        ("POST", "/relative/run", {"text": "ro"}),
+        ("POST", "/yaml_echo/run", {"a": "1", "b": "2"}),
+        ("POST", "/search_docs/run", {"query": "cold start"}),
+    ]
+    code = INVOKE.format(root="/var/task", calls=calls)
+    script = (
+        'mount -t tmpfs tmpfs /var && mkdir /var/task && mount --bind "$PKG" /var/task '
+        "&& mount -o remount,bind,ro /var/task && cd /var/task "
+        "&& if touch /var/task/probe 2>/dev/null; then echo 'not read-only' >&2; exit 3; fi "
+        '&& exec "$PY" -W error::DeprecationWarning -c "$CODE"'
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HAYHOOKS_")}
+    env.update(
+        PKG=str(package), PY=sys.executable, CODE=code, PYTHONPATH="/var/task", HAYSTACK_TELEMETRY_ENABLED="False"
+    )
+    proc = subprocess.run(
+        ["unshare", "-m", "--propagation", "private", "sh", "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    status, relative, yaml_run, search = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert status["body"]["failed"] == []
+    assert {"relative", "yaml_echo", "search_docs", "greeting"} <= set(status["body"]["pipelines"])
+    assert relative["body"]["result"]["data"] == "data next to the wrapper"
+    assert relative["body"]["result"]["file"] == "/var/task/pipelines/relative/pipeline_wrapper.py"
+    assert yaml_run["body"] == {"result": {"builder": {"prompt": "1+2"}}}
+    assert search["status"] == 200 and search["body"]["result"]
+    assert sorted(str(p.relative_to(package)) for p in package.rglob("*")) == before  # nothing written
