@@ -3,6 +3,7 @@
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 
@@ -54,7 +55,7 @@ def test_chat_with_docs_without_key_says_what_is_missing(examples, invoke, monke
 class _ChatCompletions(BaseHTTPRequestHandler):
     """An OpenAI-compatible endpoint on loopback: answers from what it was sent, and keeps it."""
 
-    received: list = []
+    received: ClassVar[list] = []
 
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers["content-length"])))
