@@ -1,0 +1,191 @@
+"""`make bench`: cold start and warm overhead, each against a floor measured in the same run.
+
+These machines are noisy, so absolute times are reported but judged only as ratios or differences
+against the floor measured right beside them:
+
+* cold start: process start → first `/status` answer through `handler.lambda_handler`, divided by the
+  floor: a process that only imports haystack, fastapi and mangum and sets up the same pipelines.
+  Runs alternate (floor, handler, floor, ...) so drift hits both; the median of each is used.
+* warm overhead: median of N in-process handler calls minus the median of the same pipeline run called
+  directly, for a sync wrapper (search_docs) and an async one (prompt_builder).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PIPELINES = ROOT / "pipelines"
+
+COLD_HANDLER = """
+import handler
+from tests.apigw import Context, http_v2
+reply = handler.lambda_handler(http_v2("GET", "/status"), Context())
+assert reply["statusCode"] == 200, reply
+print("ready", flush=True)
+"""
+
+# The least any server must do to serve these pipelines: import the frameworks, import each wrapper
+# (as a package, for relative imports) and call setup(); load each YAML pipeline.
+COLD_FLOOR = """
+import importlib.util, sys, types
+from pathlib import Path
+import haystack, fastapi, mangum
+from haystack import Pipeline
+import yaml
+root = Path({pipelines!r})
+for entry in sorted(root.iterdir()):
+    if entry.is_dir() and (entry / "pipeline_wrapper.py").is_file():
+        package = types.ModuleType("floor_" + entry.name)
+        package.__path__ = [str(entry)]
+        sys.modules[package.__name__] = package
+        name = package.__name__ + ".pipeline_wrapper"
+        spec = importlib.util.spec_from_file_location(name, entry / "pipeline_wrapper.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+        module.PipelineWrapper().setup()
+    elif entry.suffix in (".yml", ".yaml"):
+        document = yaml.safe_load(entry.read_text())
+        Pipeline.from_dict({{k: v for k, v in document.items() if k not in ("inputs", "outputs")}})
+print("ready", flush=True)
+"""
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HAYHOOKS_")}
+    env.update(PYTHONPATH=str(ROOT), HAYSTACK_TELEMETRY_ENABLED="False", HAYHOOKS_PIPELINES_DIR=str(PIPELINES))
+    env["LOG"] = "WARNING"
+    return env
+
+
+def time_process(code: str) -> float:
+    """Seconds from spawning `python -c code` to its 'ready' line."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    line = proc.stdout.readline() if proc.stdout else ""
+    elapsed = time.perf_counter() - started
+    _, err = proc.communicate(timeout=120)
+    if line.strip() != "ready":
+        raise RuntimeError(f"benchmark process failed: {err[-2000:]}")
+    return elapsed
+
+
+def bench_cold(runs: int) -> dict[str, float]:
+    floor_code = COLD_FLOOR.format(pipelines=str(PIPELINES))
+    time_process(floor_code)  # first runs write .pyc files: not measured
+    time_process(COLD_HANDLER)
+    floors, colds = [], []
+    for _ in range(runs):
+        floors.append(time_process(floor_code))
+        colds.append(time_process(COLD_HANDLER))
+    floor, cold = statistics.median(floors), statistics.median(colds)
+    return {"floor_ms": floor * 1000, "cold_ms": cold * 1000, "ratio": cold / floor}
+
+
+def _median_ms(fn, n: int) -> float:
+    samples = []
+    for _ in range(n):
+        started = time.perf_counter_ns()
+        fn()
+        samples.append(time.perf_counter_ns() - started)
+    return statistics.median(samples) / 1e6
+
+
+def bench_warm(calls: int) -> dict[str, dict[str, float]]:
+    os.environ.update(_env())
+    sys.path.insert(0, str(ROOT))
+    import logging
+
+    from core.settings import Settings
+    from handler.entry import LambdaHandler
+    from tests.apigw import Context, http_v2
+
+    handler = LambdaHandler(Settings.from_env())
+    logging.getLogger().setLevel(logging.WARNING)
+    context = Context()
+    results = {}
+
+    search = handler.registry.get("search_docs").wrapper
+    sync_event = http_v2("POST", "/search_docs/run", body={"query": "lambda cold start", "top_k": 3})
+
+    def sync_direct():
+        search.pipeline.run({"retriever": {"query": "lambda cold start", "top_k": 3}})
+
+    def sync_handler():
+        assert handler(sync_event, context)["statusCode"] == 200
+
+    prompt = handler.registry.get("prompt_builder").wrapper
+    async_event = http_v2("POST", "/prompt_builder/run", body={"question": "Why?"})
+    loop = asyncio.new_event_loop()
+    data = {"prompt_builder": {"question": "Why?", "language": "English", "max_words": 50}}
+
+    def async_direct():
+        loop.run_until_complete(prompt.pipeline.run_async(data))
+
+    def async_handler():
+        assert handler(async_event, context)["statusCode"] == 200
+
+    for name, direct, through in (("sync", sync_direct, sync_handler), ("async", async_direct, async_handler)):
+        for fn in (direct, through):  # warm both paths first
+            _median_ms(fn, 50)
+        # interleave blocks so machine noise lands on both sides
+        direct_ms, handler_ms = [], []
+        for _ in range(10):
+            direct_ms.append(_median_ms(direct, calls // 10))
+            handler_ms.append(_median_ms(through, calls // 10))
+        d, h = statistics.median(direct_ms), statistics.median(handler_ms)
+        results[name] = {"direct_ms": d, "handler_ms": h, "overhead_ms": h - d}
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=7, help="cold-start runs of each kind (median used)")
+    parser.add_argument("--calls", type=int, default=1000, help="warm calls of each kind")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args()
+
+    cold = bench_cold(args.runs)
+    warm = bench_warm(args.calls)
+
+    rows = [
+        (
+            "cold start / import floor",
+            f"{cold['ratio']:.2f}",
+            "<= 1.30",
+            cold["ratio"] <= 1.30,
+            f"{cold['cold_ms']:.0f} ms vs {cold['floor_ms']:.0f} ms",
+        ),
+    ]
+    for name in ("sync", "async"):
+        w = warm[name]
+        rows.append(
+            (
+                f"warm overhead p50, {name} wrapper",
+                f"{w['overhead_ms']:.3f} ms",
+                "<= 0.500 ms",
+                w["overhead_ms"] <= 0.5,
+                f"handler {w['handler_ms']:.3f} ms, pipeline alone {w['direct_ms']:.3f} ms",
+            )
+        )
+    print(f"\nhaystack-lambda bench: Python {sys.version.split()[0]}, {args.runs} cold runs, {args.calls} warm calls")
+    print(f"{'measure':34} {'value':>12} {'target':>12}  {'':4}  detail")
+    for label, value, target, ok, detail in rows:
+        print(f"{label:34} {value:>12} {target:>12}  {'ok' if ok else 'MISS':4}  {detail}")
+    if args.json:
+        args.json.write_text(json.dumps({"cold": cold, "warm": warm}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
