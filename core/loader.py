@@ -14,6 +14,7 @@ import importlib.util
 import logging
 import re
 import sys
+import threading
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
@@ -32,6 +33,12 @@ logger = logging.getLogger("core.loader")
 PACKAGE_ROOT = "_haystack_lambda_pipelines"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _YAML_SUFFIXES = (".yml", ".yaml")
+# CPython's import system can hand a thread a half-initialised module when two threads import
+# overlapping module graphs (Haystack's lazy `__init__`s make this common: "cannot import name
+# 'ChatPromptBuilder' from 'haystack.components.builders'"). Wrapper modules are therefore imported one
+# at a time; setup() still runs in parallel, and a parallel attempt that fails with an ImportError is
+# retried alone before it is reported.
+_IMPORT_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -103,9 +110,15 @@ def load_registry(settings: Settings) -> Registry:
     workers = min(settings.startup_deploy_workers, max(len(candidates), 1))
     if settings.startup_deploy_strategy == "parallel" and workers > 1:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pipeline-load") as pool:
-            results = list(pool.map(lambda c: load_candidate(c, settings), candidates))
+            attempts = list(pool.map(_attempt, candidates))
+        results = []
+        for candidate, (result, import_error) in zip(candidates, attempts, strict=True):
+            if import_error:
+                logger.debug("Retrying '%s' alone after an import error in parallel loading", candidate.name)
+                result = load_candidate(candidate)
+            results.append(result)
     else:
-        results = [load_candidate(c, settings) for c in candidates]
+        results = [load_candidate(c) for c in candidates]
 
     for result in [*results, *rejected]:
         if isinstance(result, LoadedPipeline):
@@ -116,7 +129,12 @@ def load_registry(settings: Settings) -> Registry:
     return registry
 
 
-def load_candidate(candidate: Candidate, settings: Settings) -> LoadedPipeline | FailedPipeline:
+def load_candidate(candidate: Candidate) -> LoadedPipeline | FailedPipeline:
+    return _attempt(candidate)[0]
+
+
+def _attempt(candidate: Candidate) -> tuple[LoadedPipeline | FailedPipeline, bool]:
+    """Load one pipeline; the flag says the failure came from an ImportError (worth one retry alone)."""
     started = time.perf_counter()
     try:
         if candidate.kind == "yaml":
@@ -131,12 +149,14 @@ def load_candidate(candidate: Candidate, settings: Settings) -> LoadedPipeline |
             _call_setup(wrapper, candidate, yaml=False)
         run = _run_spec(candidate, wrapper)
     except LoadFailure as failure:
-        return FailedPipeline(
+        failed = FailedPipeline(
             candidate.name, candidate.kind, candidate.path, failure.stage, failure.reason, traceback.format_exc()
         )
-    return LoadedPipeline(
+        return failed, isinstance(failure.__cause__, ImportError)
+    loaded = LoadedPipeline(
         candidate.name, candidate.kind, candidate.path, wrapper, run, (time.perf_counter() - started) * 1000
     )
+    return loaded, False
 
 
 def _call_setup(wrapper: object, candidate: Candidate, *, yaml: bool) -> None:
@@ -201,15 +221,15 @@ def _import_wrapper_class(candidate: Candidate) -> type:
             package.__package__ = package_name
         sys.modules[package_name] = package  # before exec, so the package's own relative imports resolve
         registered.append(package_name)
-        if spec is not None and spec.loader is not None:
-            spec.loader.exec_module(package)
-
         module_name = f"{package_name}.pipeline_wrapper"
-        spec = importlib.util.spec_from_file_location(module_name, wrapper_file)
-        module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-        sys.modules[module_name] = module
-        registered.append(module_name)
-        spec.loader.exec_module(module)  # type: ignore[union-attr]
+        with _IMPORT_LOCK:
+            if spec is not None and spec.loader is not None:
+                spec.loader.exec_module(package)
+            spec = importlib.util.spec_from_file_location(module_name, wrapper_file)
+            module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+            sys.modules[module_name] = module
+            registered.append(module_name)
+            spec.loader.exec_module(module)  # type: ignore[union-attr]
     except Exception as exc:
         for name in registered:
             sys.modules.pop(name, None)

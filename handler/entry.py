@@ -60,7 +60,8 @@ class LambdaHandler:
                 return self.adapter(event, context)
             except Exception as exc:  # Mangum could not build a request from the event
                 logger.exception("Could not handle the HTTP event (%s)", describe(event))
-                return _error_response(400, f"Malformed HTTP event: {type(exc).__name__}: {exc}")
+                detail = f"Malformed HTTP event: {type(exc).__name__}: {exc}"
+                return _error_response(400, detail, getattr(context, "aws_request_id", ""))
         if kind == "warmup":
             logger.debug("Warm-up event answered without running a pipeline")
             return {"warm": True, "pipelines": len(self.registry.loaded)}
@@ -68,10 +69,10 @@ class LambdaHandler:
         return {"error": UNSUPPORTED}
 
 
-def _error_response(status: int, detail: str) -> dict[str, Any]:
+def _error_response(status: int, detail: str, request_id: str) -> dict[str, Any]:
     return {
         "statusCode": status,
-        "headers": {"content-type": "application/json"},
+        "headers": {"content-type": "application/json", "x-request-id": request_id},
         "body": json.dumps({"detail": detail}),
         "isBase64Encoded": False,
     }

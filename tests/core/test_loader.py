@@ -91,3 +91,15 @@ def test_discover_rules(tmp_path):
         "dup": "name 'dup' is already used by dup",
         "has space": "'has space' cannot be a URL path segment: use letters, digits, '-', '_' or '.'",
     }
+
+
+def test_import_error_in_parallel_loading_is_retried_alone():
+    import_race = FIXTURE_PIPELINES.parent / "import_race"
+    sys.modules.pop("_import_race_state", None)
+    sequential = load_registry(fixture_settings(pipelines_dir=import_race, startup_deploy_strategy="sequential"))
+    assert sequential.failed["first_import_fails"].stage == "setup"  # no retry when loading one at a time
+
+    sys.modules.pop("_import_race_state", None)
+    parallel = load_registry(fixture_settings(pipelines_dir=import_race, startup_deploy_workers=2))
+    assert sorted(parallel.loaded) == ["first_import_fails", "steady"] and not parallel.failed
+    assert parallel.get("first_import_fails").wrapper.run_api() == 2

@@ -272,6 +272,8 @@ class TestNonHttpEvents:
 
     def test_malformed_http_event_is_a_json_400(self, fixture_handler):
         event = {"version": "2.0", "requestContext": {"http": {"method": "GET"}}}
-        reply = parse(fixture_handler(event, Context()))
+        context = Context()
+        reply = parse(fixture_handler(event, context))
         assert reply.status == 400
+        assert reply.headers["x-request-id"] == context.aws_request_id
         assert reply.json()["detail"].startswith("Malformed HTTP event:")
