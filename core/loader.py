@@ -21,10 +21,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from core.models import ModelError, RunEndpointSpec, build_run_spec
 from core.registry import FailedPipeline, Kind, LoadedPipeline, Registry
-from core.settings import Settings, SettingsError
+from core.settings import Settings
+from core.sources import SourceError, SourceReport
+from core.sources.collect import collect
 from core.wrapper import ContractError, check_wrapper_class, implements
 from core.yaml_pipeline import YAMLPipelineError, YAMLPipelineWrapper
 
@@ -46,6 +49,8 @@ class Candidate:
     name: str
     kind: Kind
     path: Path
+    source: str = "package"
+    version: str | None = None
 
 
 class LoadFailure(Exception):
@@ -55,7 +60,9 @@ class LoadFailure(Exception):
         self.reason = reason
 
 
-def discover(pipelines_dir: Path) -> tuple[list[Candidate], list[FailedPipeline]]:
+def discover(
+    pipelines_dir: Path, source: str = "package", version: str | None = None
+) -> tuple[list[Candidate], list[FailedPipeline]]:
     """Folders become wrapper pipelines, top-level YAML files become YAML pipelines, sorted by name."""
     found: dict[str, Candidate] = {}
     rejected: list[FailedPipeline] = []
@@ -63,9 +70,9 @@ def discover(pipelines_dir: Path) -> tuple[list[Candidate], list[FailedPipeline]
         if entry.name.startswith((".", "_")):
             continue  # hidden files, __pycache__, private helpers
         if entry.is_dir():
-            candidate = Candidate(entry.name, "wrapper", entry)
+            candidate = Candidate(entry.name, "wrapper", entry, source, version)
         elif entry.is_file() and entry.suffix in _YAML_SUFFIXES:
-            candidate = Candidate(entry.stem, "yaml", entry)
+            candidate = Candidate(entry.stem, "yaml", entry, source, version)
         else:
             continue
         if not _NAME.match(candidate.name) or "/" in candidate.name:
@@ -94,19 +101,19 @@ def discover(pipelines_dir: Path) -> tuple[list[Candidate], list[FailedPipeline]
     return list(found.values()), rejected
 
 
-def load_registry(settings: Settings) -> Registry:
-    """Discover and load every pipeline under `settings.pipelines_dir`. Never raises for a bad pipeline."""
+def load_registry(settings: Settings, *, s3_client: Any = None) -> Registry:
+    """Fetch every source, then discover and load its pipelines. Never raises for a bad pipeline.
+
+    Raises for a bad configuration: invalid settings, a pipeline name in two sources (no silent winner),
+    or any source failure when HAYHOOKS_PIPELINES_STRICT is on.
+    """
     started = time.perf_counter()
     for extra in settings.additional_python_path:
         if extra not in sys.path:
             sys.path.insert(0, extra)
 
-    registry = Registry()
-    pipelines_dir = settings.pipelines_dir
-    if not pipelines_dir.is_dir():
-        raise SettingsError(f"HAYHOOKS_PIPELINES_DIR: '{pipelines_dir}' is not a directory")
-
-    candidates, rejected = discover(pipelines_dir)
+    registry = Registry(sources=collect(settings, s3_client=s3_client))
+    candidates, rejected = _discover_all(registry.sources)
     workers = min(settings.startup_deploy_workers, max(len(candidates), 1))
     if settings.startup_deploy_strategy == "parallel" and workers > 1:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pipeline-load") as pool:
@@ -127,6 +134,39 @@ def load_registry(settings: Settings) -> Registry:
             registry.failed[result.name] = result
     registry.init_ms = (time.perf_counter() - started) * 1000
     return registry
+
+
+def _discover_all(reports: list[SourceReport]) -> tuple[list[Candidate], list[FailedPipeline]]:
+    candidates: list[Candidate] = []
+    rejected: list[FailedPipeline] = []
+    owner: dict[str, str] = {}
+    for report in reports:
+        if report.directory is None:
+            continue
+        found, refused = discover(report.directory, report.kind, report.version)
+        for name, reason in report.rejected.items():
+            refused.append(
+                FailedPipeline(
+                    name,
+                    "wrapper",
+                    report.directory / name,
+                    "source",
+                    reason,
+                    source=report.kind,
+                    version=report.version,
+                )
+            )
+        for name in [c.name for c in found] + [f.name for f in refused]:
+            if name in owner and owner[name] != report.uri:
+                raise SourceError(
+                    f"pipeline '{name}' is in two sources, {owner[name]} and {report.uri}: "
+                    "remove it from one of them (neither is chosen silently)"
+                )
+            owner[name] = report.uri
+        candidates.extend(found)
+        rejected.extend(refused)
+    candidates.sort(key=lambda c: c.name)
+    return candidates, rejected
 
 
 def load_candidate(candidate: Candidate) -> LoadedPipeline | FailedPipeline:
@@ -150,11 +190,25 @@ def _attempt(candidate: Candidate) -> tuple[LoadedPipeline | FailedPipeline, boo
         run = _run_spec(candidate, wrapper)
     except LoadFailure as failure:
         failed = FailedPipeline(
-            candidate.name, candidate.kind, candidate.path, failure.stage, failure.reason, traceback.format_exc()
+            candidate.name,
+            candidate.kind,
+            candidate.path,
+            failure.stage,
+            failure.reason,
+            traceback.format_exc(),
+            source=candidate.source,
+            version=candidate.version,
         )
         return failed, isinstance(failure.__cause__, ImportError)
     loaded = LoadedPipeline(
-        candidate.name, candidate.kind, candidate.path, wrapper, run, (time.perf_counter() - started) * 1000
+        candidate.name,
+        candidate.kind,
+        candidate.path,
+        wrapper,
+        run,
+        (time.perf_counter() - started) * 1000,
+        source=candidate.source,
+        version=candidate.version,
     )
     return loaded, False
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from core.models import RunEndpointSpec
+from core.sources import SourceReport
 
 Kind = Literal["wrapper", "yaml"]
 
@@ -19,6 +20,8 @@ class LoadedPipeline:
     wrapper: Any
     run: RunEndpointSpec | None  # None for wrappers with only chat / responses methods
     load_ms: float
+    source: str = "package"  # "package" | "s3"
+    version: str | None = None  # the published version it came from, when the source has one
 
 
 @dataclass(frozen=True)
@@ -29,9 +32,17 @@ class FailedPipeline:
     stage: str  # import | contract | setup | model | yaml | discover
     reason: str  # one line: what failed and why, never a traceback
     traceback: str | None = None
+    source: str = "package"
+    version: str | None = None
 
     def as_status(self, *, show_tracebacks: bool) -> dict[str, Any]:
-        item: dict[str, Any] = {"name": self.name, "kind": self.kind, "stage": self.stage, "reason": self.reason}
+        item: dict[str, Any] = {
+            "name": self.name,
+            "kind": self.kind,
+            "stage": self.stage,
+            "reason": self.reason,
+            "source": self.source,
+        }
         if show_tracebacks and self.traceback:
             item["traceback"] = self.traceback
         return item
@@ -41,6 +52,7 @@ class FailedPipeline:
 class Registry:
     loaded: dict[str, LoadedPipeline] = field(default_factory=dict)
     failed: dict[str, FailedPipeline] = field(default_factory=dict)
+    sources: list[SourceReport] = field(default_factory=list)
     init_ms: float = 0.0
 
     def names(self) -> list[str]:

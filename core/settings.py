@@ -62,6 +62,11 @@ class Settings:
     log_level: str = "INFO"
     host: str = "127.0.0.1"
     port: int = 3000
+    pipelines_s3_uri: str = ""
+    pipelines_s3_timeout: float = 6.0
+    pipelines_s3_max_mb: int = 200
+    pipelines_s3_concurrency: int = 16
+    pipelines_strict: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -89,6 +94,11 @@ class Settings:
             log_level=env.log_level(),
             host=env.str("HAYHOOKS_HOST", "127.0.0.1"),
             port=env.int("HAYHOOKS_PORT", 3000, minimum=1, maximum=65535),
+            pipelines_s3_uri=env.s3_uri("HAYHOOKS_PIPELINES_S3_URI"),
+            pipelines_s3_timeout=env.float("HAYHOOKS_PIPELINES_S3_TIMEOUT", 6.0, minimum=0.5, maximum=9.0),
+            pipelines_s3_max_mb=env.int("HAYHOOKS_PIPELINES_S3_MAX_MB", 200, minimum=1, maximum=10240),
+            pipelines_s3_concurrency=env.int("HAYHOOKS_PIPELINES_S3_CONCURRENCY", 16, minimum=1, maximum=64),
+            pipelines_strict=env.bool("HAYHOOKS_PIPELINES_STRICT", False),
         )
 
 
@@ -128,6 +138,29 @@ class _Env:
             raise SettingsError(f"{name} must be an integer {bounds}, got {value}")
         return value
 
+    def float(self, name: str, default: float, *, minimum: float, maximum: float) -> float:
+        raw = self._environ.get(name, "").strip()
+        if not raw:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise SettingsError(f"{name} must be a number of seconds, got {raw!r}") from None
+        if not minimum <= value <= maximum:
+            raise SettingsError(f"{name} must be from {minimum:g} to {maximum:g}, got {value:g}")
+        return value
+
+    def s3_uri(self, name: str) -> str:
+        raw = self._environ.get(name, "").strip()
+        if raw:
+            from core.sources.s3_uri import parse_s3_uri
+
+            try:
+                parse_s3_uri(raw)
+            except ValueError as exc:
+                raise SettingsError(f"{name} {exc}") from None
+        return raw
+
     def list(self, name: str, default: tuple[str, ...]) -> tuple[str, ...]:
         """A JSON array (as Hayhooks' pydantic settings read it) or a comma-separated list."""
         raw = self._environ.get(name, "").strip()
@@ -143,7 +176,7 @@ class _Env:
             return tuple(i.strip() for i in items if i.strip())
         return tuple(i.strip() for i in raw.split(",") if i.strip())
 
-    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:  # type: ignore[override]
+    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
         value = self._environ.get(name, default).strip().lower() or default
         if value not in choices:
             raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {self._environ[name]!r}")

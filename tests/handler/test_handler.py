@@ -30,7 +30,12 @@ def test_status_lists_loaded_and_failed_pipelines(build, invoke):
 
 
 def test_status_of_one_pipeline(build, invoke):
-    assert invoke(build("GET", "/status/echo")).json() == {"status": "Up!", "pipeline": "echo"}
+    assert invoke(build("GET", "/status/echo")).json() == {
+        "status": "Up!",
+        "pipeline": "echo",
+        "source": "package",
+        "version": None,
+    }
     missing = invoke(build("GET", "/status/nope"))
     assert missing.status == 404
     assert missing.json() == {"detail": "Pipeline 'nope' not found"}

@@ -1,0 +1,100 @@
+"""The manifest of a published pipelines version: every file with its size and sha256.
+
+Written by `infra/publish.py` next to the files (`manifest.json` at the root of the prefix or bundle),
+read at cold start to verify each downloaded file. The format is plain JSON:
+
+```json
+{"format": 1, "version": "2026-11-25T16-50-00Z-3f2a", "created": "2026-11-25T16:50:00Z",
+ "files": [{"path": "search_docs/pipeline_wrapper.py", "size": 1234, "sha256": "…"}]}
+```
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+MANIFEST_NAME = "manifest.json"
+FORMAT = 1
+
+
+class ManifestError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    path: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Manifest:
+    version: str
+    files: tuple[ManifestEntry, ...]
+    created: str = ""
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "format": FORMAT,
+                "version": self.version,
+                "created": self.created,
+                "files": [{"path": e.path, "size": e.size, "sha256": e.sha256} for e in self.files],
+            },
+            indent=2,
+        )
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Manifest:
+        try:
+            data = json.loads(text)
+            if data.get("format") != FORMAT:
+                raise ManifestError(f"unsupported manifest format {data.get('format')!r} (expected {FORMAT})")
+            files = tuple(
+                ManifestEntry(safe_relative_path(f["path"]), int(f["size"]), str(f["sha256"]).lower())
+                for f in data["files"]
+            )
+            return cls(version=str(data["version"]), files=files, created=str(data.get("created", "")))
+        except ManifestError:
+            raise
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ManifestError(f"manifest is not valid: {exc}") from exc
+
+
+def safe_relative_path(name: str) -> str:
+    """A relative POSIX path that stays inside its folder, or ManifestError."""
+    if not name or "\\" in name or "\x00" in name:
+        raise ManifestError(f"unsafe path {name!r}")
+    path = PurePosixPath(name)
+    if path.is_absolute() or any(part in ("..", "") for part in path.parts) or name.startswith("/"):
+        raise ManifestError(f"path {name!r} would escape the pipelines folder")
+    return path.as_posix()
+
+
+def pipeline_of(path: str) -> str | None:
+    """The pipeline a file belongs to: its top folder, or the stem of a top-level YAML file."""
+    parts = PurePosixPath(path).parts
+    if len(parts) > 1:
+        return parts[0]
+    if parts[0].endswith((".yml", ".yaml")):
+        return PurePosixPath(parts[0]).stem
+    return None
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def build_manifest(folder: Path, version: str, created: str, ignore: tuple[str, ...] = ()) -> Manifest:
+    entries = []
+    for file in sorted(p for p in folder.rglob("*") if p.is_file()):
+        relative = file.relative_to(folder).as_posix()
+        if relative == MANIFEST_NAME or any(part in ignore for part in file.relative_to(folder).parts):
+            continue
+        data = file.read_bytes()
+        entries.append(ManifestEntry(relative, len(data), sha256_of(data)))
+    return Manifest(version=version, files=tuple(entries), created=created)
