@@ -89,12 +89,10 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def build_manifest(folder: Path, version: str, created: str, ignore: tuple[str, ...] = ()) -> Manifest:
+def build_manifest(folder: Path, files: list[Path], version: str, created: str) -> Manifest:
+    """The manifest of `files` (paths inside `folder`), in the order given."""
     entries = []
-    for file in sorted(p for p in folder.rglob("*") if p.is_file()):
-        relative = file.relative_to(folder).as_posix()
-        if relative == MANIFEST_NAME or any(part in ignore for part in file.relative_to(folder).parts):
-            continue
+    for file in files:
         data = file.read_bytes()
-        entries.append(ManifestEntry(relative, len(data), sha256_of(data)))
+        entries.append(ManifestEntry(file.relative_to(folder).as_posix(), len(data), sha256_of(data)))
     return Manifest(version=version, files=tuple(entries), created=created)

@@ -282,7 +282,7 @@ def _explain(exc: Exception, uri: str, loc: S3Location, *, listing: bool = False
     code = _code(exc)
     name = type(exc).__name__
     if code == "NoSuchBucket":
-        return f"{uri}: bucket '{loc.bucket}' does not exist"
+        return f"{loc.uri}: bucket '{loc.bucket}' does not exist"
     if code in ("NoSuchKey", "404", "NoSuchVersion"):
         return f"{uri}: object not found"
     if code in ("AccessDenied", "403", "AllAccessDisabled"):

@@ -1,0 +1,361 @@
+"""The S3 source against moto in-process: layouts, pinning, integrity, safety and every failure mode."""
+
+import io
+import logging
+import re
+import shutil
+import socket
+import stat
+import threading
+import time
+import zipfile
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from core.loader import load_registry
+from core.sources import SourceError
+from core.sources.archive import UnsafeArchive, read_zip, write_atomic
+from core.sources.manifest import ManifestError
+from core.sources.s3 import S3Source
+from core.sources.s3_uri import parse_s3_uri
+from infra.publish import publish
+from tests.conftest import FIXTURE_PIPELINES, fixture_settings
+from tests.s3_faults import Fault
+
+BUCKET = "pipelines-bucket"
+
+
+@pytest.fixture
+def aws(monkeypatch):
+    for name in ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with mock_aws():
+        client = boto3.client("s3")
+        client.create_bucket(Bucket=BUCKET)
+        yield client
+
+
+@pytest.fixture
+def folder(tmp_path):
+    """A small pipelines folder to publish: a wrapper with relative imports and data, and a YAML pipeline."""
+    root = tmp_path / "to-publish"
+    shutil.copytree(FIXTURE_PIPELINES / "relative", root / "relative", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(FIXTURE_PIPELINES / "echo_async", root / "echo_async", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(FIXTURE_PIPELINES / "yaml_echo.yaml", root)
+    return root
+
+
+@pytest.fixture
+def empty_package(tmp_path):
+    path = tmp_path / "package"
+    path.mkdir()
+    return path
+
+
+def load(uri, client, package, **overrides):
+    settings = fixture_settings(pipelines_dir=package, pipelines_s3_uri=uri, **overrides)
+    return load_registry(settings, s3_client=client)
+
+
+def test_prefix_with_manifest_loads_pinned(aws, folder, empty_package, caplog):
+    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=False, version="v1", client=aws)
+    assert uri == f"s3://{BUCKET}/pipelines/v1/"
+    with caplog.at_level(logging.WARNING):
+        registry = load(uri, aws, empty_package)
+    assert sorted(registry.loaded) == ["echo_async", "relative", "yaml_echo"] and not registry.failed
+    relative = registry.get("relative")
+    assert (relative.source, relative.version) == ("s3", "v1")
+    assert relative.wrapper.run_api("x")["data"] == "data next to the wrapper"
+    (s3,) = [s for s in registry.sources if s.kind == "s3"]
+    assert s3.ok and s3.pinned and s3.version == "v1" and s3.files == 7
+    assert "not pinned" not in caplog.text
+
+
+def test_bundle_with_manifest_loads(aws, folder, empty_package):
+    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=True, version="v2", client=aws)
+    assert uri == f"s3://{BUCKET}/pipelines/v2.zip"
+    registry = load(uri, aws, empty_package)
+    assert sorted(registry.loaded) == ["echo_async", "relative", "yaml_echo"]
+    assert registry.get("yaml_echo").version == "v2"
+
+
+def test_bundle_pinned_by_version_id_survives_an_overwrite(aws, folder, empty_package):
+    aws.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=True, version="v3", client=aws)
+    assert "?versionId=" in uri
+    aws.put_object(Bucket=BUCKET, Key="pipelines/v3.zip", Body=b"overwritten, not a zip")
+    registry = load(uri, aws, empty_package)
+    assert sorted(registry.loaded) == ["echo_async", "relative", "yaml_echo"]
+    (s3,) = [s for s in registry.sources if s.kind == "s3"]
+    assert s3.pinned
+
+
+def test_unpinned_prefix_loads_with_a_warning(aws, folder, empty_package, caplog):
+    for file in folder.rglob("*"):
+        if file.is_file():
+            aws.put_object(Bucket=BUCKET, Key=f"loose/{file.relative_to(folder).as_posix()}", Body=file.read_bytes())
+    with caplog.at_level(logging.WARNING):
+        registry = load(f"s3://{BUCKET}/loose/", aws, empty_package)
+    assert sorted(registry.loaded) == ["echo_async", "relative", "yaml_echo"]
+    assert f"Pipelines source s3://{BUCKET}/loose/ is not pinned" in caplog.text
+    assert registry.get("relative").version is None
+
+
+def test_baked_in_and_s3_combine(aws, folder, tmp_path):
+    package = tmp_path / "package"
+    shutil.copytree(FIXTURE_PIPELINES / "echo", package / "echo")
+    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=False, version="v1", client=aws)
+    registry = load(uri, aws, package)
+    assert sorted(registry.loaded) == ["echo", "echo_async", "relative", "yaml_echo"]
+    assert registry.get("echo").source == "package" and registry.get("relative").source == "s3"
+
+
+def test_name_in_both_sources_fails_the_cold_start(aws, folder, tmp_path):
+    package = tmp_path / "package"
+    shutil.copytree(FIXTURE_PIPELINES / "relative", package / "relative")
+    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=False, version="v1", client=aws)
+    with pytest.raises(SourceError) as err:
+        load(uri, aws, package)
+    assert str(err.value) == (
+        f"pipeline 'relative' is in two sources, {package} and {uri}: "
+        "remove it from one of them (neither is chosen silently)"
+    )
+
+
+# -- failure modes ---------------------------------------------------------------------------------------
+
+
+def _failed_source(registry):
+    (s3,) = [s for s in registry.sources if s.kind == "s3"]
+    assert not s3.ok
+    return s3.error
+
+
+def test_bucket_missing_serves_baked_in_and_reports(aws, tmp_path):
+    package = tmp_path / "package"
+    shutil.copytree(FIXTURE_PIPELINES / "echo", package / "echo")
+    registry = load("s3://no-such-bucket-here/pipelines/v1/", aws, package)
+    assert registry.names() == ["echo"]
+    assert (
+        _failed_source(registry)
+        == "s3://no-such-bucket-here/pipelines/v1/: bucket 'no-such-bucket-here' does not exist"
+    )
+
+
+def test_strict_turns_a_source_failure_into_a_failed_cold_start(aws, empty_package):
+    with pytest.raises(SourceError, match=r"does not exist \(HAYHOOKS_PIPELINES_STRICT is on: the cold start fails\)"):
+        load("s3://no-such-bucket-here/p/", aws, empty_package, pipelines_strict=True)
+
+
+def test_access_denied(aws, folder, empty_package):
+    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=False, version="v1", client=aws)
+    Fault(aws, "GetObject", 403, "AccessDenied", "Access Denied")
+    assert _failed_source(load(uri, aws, empty_package)) == (
+        f"s3://{BUCKET}/pipelines/v1/manifest.json: access denied; "
+        "the function's role needs s3:GetObject for this prefix"
+    )
+
+
+def test_access_denied_listing_an_unpinned_prefix(aws, empty_package):
+    Fault(aws, "GetObject", 404, "NoSuchKey")
+    Fault(aws, "ListObjectsV2", 403, "AccessDenied")
+    assert _failed_source(load(f"s3://{BUCKET}/p/", aws, empty_package)) == (
+        f"s3://{BUCKET}/p/: access denied; the function's role needs s3:ListBucket on the bucket for this prefix"
+    )
+
+
+def test_bundle_key_missing(aws, empty_package):
+    assert _failed_source(load(f"s3://{BUCKET}/pipelines/v9.zip", aws, empty_package)) == (
+        f"s3://{BUCKET}/pipelines/v9.zip: object not found"
+    )
+
+
+def test_throttling_is_retried_then_recovers(aws, folder, empty_package):
+    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=True, version="v1", client=aws)
+    fault = Fault(aws, "GetObject", 503, "SlowDown", "Please reduce your request rate.", times=2)
+    registry = load(uri, aws, empty_package)
+    assert fault.calls == 3  # two throttled attempts, then the one that got through
+    assert sorted(registry.loaded) == ["echo_async", "relative", "yaml_echo"]
+
+
+def test_throttling_that_does_not_stop_is_reported(aws, folder, empty_package, monkeypatch):
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
+    monkeypatch.setenv("AWS_RETRY_MODE", "standard")
+    client = boto3.client("s3")  # picks up the retry configuration from the environment
+    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=True, version="v1", client=client)
+    fault = Fault(client, "GetObject", 503, "SlowDown", "Please reduce your request rate.")
+    assert _failed_source(load(uri, client, empty_package)) == (
+        f"{uri}: S3 throttled the requests (SlowDown) and the retries ran out"
+    )
+    assert fault.calls == 2
+
+
+def test_corrupt_object_fails_only_its_pipeline(aws, folder, empty_package):
+    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=False, version="v1", client=aws)
+    aws.put_object(Bucket=BUCKET, Key="pipelines/v1/relative/data.txt", Body=b"data next to the wrapper!\n")
+    registry = load(uri, aws, empty_package)
+    assert sorted(registry.loaded) == ["echo_async", "yaml_echo"]
+    failed = registry.failed["relative"]
+    assert failed.stage == "source" and failed.source == "s3"
+    assert failed.reason.startswith(f"s3://{BUCKET}/pipelines/v1/relative/data.txt is 26 bytes, the manifest says 25")
+    assert not (registry.sources[-1].directory / "relative").exists()
+
+
+def test_same_size_corruption_is_caught_by_sha256(aws, folder, empty_package):
+    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=False, version="v1", client=aws)
+    aws.put_object(Bucket=BUCKET, Key="pipelines/v1/relative/data.txt", Body=b"DATA next to the wrapper\n")
+    reason = load(uri, aws, empty_package).failed["relative"].reason
+    assert reason.startswith(f"s3://{BUCKET}/pipelines/v1/relative/data.txt has sha256 ")
+    assert reason.endswith("(corrupt or changed after publishing)")
+
+
+def test_object_listed_in_manifest_but_deleted(aws, folder, empty_package):
+    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=False, version="v1", client=aws)
+    aws.delete_object(Bucket=BUCKET, Key="pipelines/v1/yaml_echo.yaml")
+    registry = load(uri, aws, empty_package)
+    assert registry.failed["yaml_echo"].reason == (
+        f"s3://{BUCKET}/pipelines/v1/yaml_echo.yaml is listed in the manifest but missing"
+    )
+    assert "relative" in registry.loaded
+
+
+def test_empty_prefix(aws, empty_package):
+    assert _failed_source(load(f"s3://{BUCKET}/nothing-here/", aws, empty_package)) == (
+        f"s3://{BUCKET}/nothing-here/: no objects under this prefix (is the URI right? publish first)"
+    )
+
+
+def test_network_timeout_fails_within_the_budget(monkeypatch, empty_package):
+    """An endpoint that accepts connections and never answers: the cold start must not hang."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    accepted = []
+    stop = threading.Event()
+
+    def accept():
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])
+            except OSError:
+                pass
+
+    threading.Thread(target=accept, daemon=True).start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", f"http://127.0.0.1:{listener.getsockname()[1]}")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    started = time.monotonic()
+    try:
+        registry = load("s3://some-bucket/pipelines/v1/", None, empty_package, pipelines_s3_timeout=1.0)
+    finally:
+        stop.set()
+        listener.close()
+    elapsed = time.monotonic() - started
+    assert _failed_source(registry) == (
+        "s3://some-bucket/pipelines/v1/: S3 did not answer within 1 s (HAYHOOKS_PIPELINES_S3_TIMEOUT); "
+        "0 of 1 objects fetched"
+    )
+    assert elapsed < 2.5 and accepted
+
+
+def test_download_size_cap(aws, folder, empty_package):
+    (folder / "relative" / "big.bin").write_bytes(b"x" * (2 * 1024 * 1024))
+    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=False, version="v1", client=aws)
+    error = _failed_source(load(uri, aws, empty_package, pipelines_s3_max_mb=1))
+    assert re.fullmatch(
+        re.escape(uri) + r": 2\d{6} bytes to download, over the 1048576-byte cap \(HAYHOOKS_PIPELINES_S3_MAX_MB\)",
+        error,
+    )
+
+
+# -- safety --------------------------------------------------------------------------------------------
+
+
+def _zip(entries):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info, data in entries:
+            archive.writestr(info, data)
+    return buffer.getvalue()
+
+
+def test_traversal_key_under_a_prefix_is_refused(aws, empty_package):
+    aws.put_object(Bucket=BUCKET, Key="p/echo/pipeline_wrapper.py", Body=b"")
+    aws.put_object(Bucket=BUCKET, Key="p/../escape.py", Body=b"print('owned')")
+    assert _failed_source(load(f"s3://{BUCKET}/p/", aws, empty_package)) == (
+        f"s3://{BUCKET}/p/../escape.py: refused, path '../escape.py' would escape the pipelines folder"
+    )
+
+
+@pytest.mark.parametrize("name", ["../escape.py", "/etc/cron.d/x", "a/../../b.py"])
+def test_zip_entries_that_escape_are_refused(name):
+    with pytest.raises(UnsafeArchive, match="would escape the pipelines folder"):
+        read_zip(_zip([(name, b"x")]), max_bytes=10_000)
+
+
+def test_zip_symlink_is_refused():
+    info = zipfile.ZipInfo("echo/link")
+    info.external_attr = (stat.S_IFLNK | 0o777) << 16
+    with pytest.raises(UnsafeArchive, match="'echo/link' is a symbolic link"):
+        read_zip(_zip([(info, "/etc/passwd")]), max_bytes=10_000)
+
+
+def test_zip_bomb_is_refused():
+    bomb = _zip([("echo/zeros.bin", b"\0" * (50 * 1024 * 1024))])
+    assert len(bomb) < 100_000
+    with pytest.raises(UnsafeArchive, match=r"inflates to 52428800 bytes, over the 10485760-byte cap \(zip bomb\?\)"):
+        read_zip(bomb, max_bytes=10 * 1024 * 1024)
+    with pytest.raises(UnsafeArchive, match=r"'echo/zeros.bin' inflates \d+x \(zip bomb\?\)"):
+        read_zip(bomb, max_bytes=100 * 1024 * 1024)
+
+
+def test_bundle_with_symlink_is_refused_at_cold_start(aws, empty_package):
+    info = zipfile.ZipInfo("echo/pipeline_wrapper.py")
+    info.external_attr = (stat.S_IFLNK | 0o777) << 16
+    aws.put_object(Bucket=BUCKET, Key="bad.zip", Body=_zip([(info, "/etc/passwd")]))
+    assert _failed_source(load(f"s3://{BUCKET}/bad.zip", aws, empty_package)) == (
+        f"bundle s3://{BUCKET}/bad.zip refused: entry 'echo/pipeline_wrapper.py' is a symbolic link"
+    )
+
+
+def test_writes_are_atomic_and_stay_inside_the_target(tmp_path):
+    write_atomic(tmp_path, "a/b/c.txt", b"done")
+    assert (tmp_path / "a/b/c.txt").read_bytes() == b"done"
+    assert [p.name for p in tmp_path.rglob("*") if p.name.endswith(".part")] == []
+    with pytest.raises(ManifestError):
+        write_atomic(tmp_path, "../outside.txt", b"x")
+    assert not (tmp_path.parent / "outside.txt").exists()
+
+
+def test_fetch_writes_only_below_its_root(aws, folder, tmp_path):
+    publish(folder, f"s3://{BUCKET}/pipelines/", bundle=True, version="v1", client=aws)
+    root = tmp_path / "fetch-root"
+    report = S3Source(parse_s3_uri(f"s3://{BUCKET}/pipelines/v1.zip"), root=root, client=aws).fetch()
+    assert report.directory.parent == root
+    written = {p.relative_to(report.directory).as_posix() for p in report.directory.rglob("*") if p.is_file()}
+    assert "relative/pipeline_wrapper.py" in written and "yaml_echo.yaml" in written
+    assert {p for p in root.iterdir()} == {report.directory}
+
+
+@pytest.mark.parametrize(
+    ("uri", "message"),
+    [
+        ("s3://b/p", "must end with '/' (a prefix) or '.zip' (a bundle)"),
+        ("https://b/p/", "must look like s3://bucket/prefix/"),
+        ("s3://b/p/?versionId=1", "?versionId pins a bundle object"),
+        ("s3://b/p.zip?other=1", "only ?versionId=... may follow the key"),
+    ],
+)
+def test_uri_is_validated_in_settings(uri, message):
+    from core.settings import Settings, SettingsError
+
+    with pytest.raises(SettingsError) as err:
+        Settings.from_env({"HAYHOOKS_PIPELINES_S3_URI": uri})
+    assert str(err.value).startswith(f"HAYHOOKS_PIPELINES_S3_URI {message}")
