@@ -1,43 +1,14 @@
 """Cold start in a fresh process, as Lambda's init phase runs it: `import handler`, then invocations."""
 
-import json
 import os
 import shutil
 import subprocess
 import sys
-import textwrap
 
 import pytest
 
-from tests.conftest import FIXTURE_PIPELINES, ROOT
-
-INVOKE = textwrap.dedent(
-    """
-    import json, sys
-    sys.path.insert(0, {root!r})
-    from tests.apigw import Context, http_v2, parse
-    import handler
-    out = []
-    for method, path, body in {calls!r}:
-        reply = parse(handler.lambda_handler(http_v2(method, path, body=body), Context()))
-        out.append({{"status": reply.status, "body": reply.json()}})
-    print(json.dumps(out))
-    """
-)
-
-
-def run_cold(calls, env=None, cwd=ROOT):
-    code = INVOKE.format(root=str(ROOT), calls=calls)
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("HAYHOOKS_")}
-    full_env.update(PYTHONPATH=str(cwd), HAYSTACK_TELEMETRY_ENABLED="False", **(env or {}))
-    return subprocess.run(
-        [sys.executable, "-W", "error::DeprecationWarning", "-c", code],
-        cwd=cwd,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+from tests.cold import INVOKE, ROOT, replies, run_cold
+from tests.conftest import FIXTURE_PIPELINES
 
 
 def test_fresh_process_serves_and_logs_each_failed_pipeline():
@@ -45,8 +16,7 @@ def test_fresh_process_serves_and_logs_each_failed_pipeline():
         [("GET", "/status", None), ("POST", "/echo/run", {"text": "x"})],
         env={"HAYHOOKS_PIPELINES_DIR": str(FIXTURE_PIPELINES), "HAYHOOKS_ADDITIONAL_PYTHON_PATH": ""},
     )
-    assert proc.returncode == 0, proc.stderr
-    status, run = json.loads(proc.stdout.strip().splitlines()[-1])
+    status, run = replies(proc)
     assert status["status"] == 200 and "echo" in status["body"]["pipelines"]
     assert run["body"]["result"]["text"] == "x"
     for failed in status["body"]["failed"]:
@@ -107,8 +77,7 @@ def test_read_only_var_task_like_lambda(tmp_path):
         text=True,
         timeout=120,
     )
-    assert proc.returncode == 0, proc.stderr
-    status, relative, yaml_run, search = json.loads(proc.stdout.strip().splitlines()[-1])
+    status, relative, yaml_run, search = replies(proc)
     assert status["body"]["failed"] == []
     assert {"relative", "yaml_echo", "search_docs", "greeting"} <= set(status["body"]["pipelines"])
     assert relative["body"]["result"]["data"] == "data next to the wrapper"

@@ -1,0 +1,108 @@
+"""Publish with the CLI to a real moto server over HTTP, then cold-start the handler from it in a fresh process."""
+
+import shutil
+import subprocess
+import sys
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+from tests.cold import ROOT, clean_env, replies, run_cold
+from tests.conftest import FIXTURE_PIPELINES
+
+BUCKET = "team-pipelines"
+
+
+@pytest.fixture(scope="module")
+def s3_server():
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    env = {
+        "AWS_ENDPOINT_URL_S3": f"http://{host}:{port}",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    client = boto3.session.Session().client(
+        "s3",
+        endpoint_url=env["AWS_ENDPOINT_URL_S3"],
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name="us-east-1",
+    )
+    client.create_bucket(Bucket=BUCKET)
+    yield env, client
+    server.stop()
+
+
+def cli(*args, env):
+    return subprocess.run(
+        [sys.executable, "-m", "infra.publish", *args],
+        cwd=ROOT,
+        env=clean_env(PYTHONPATH=str(ROOT), **env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_help():
+    proc = subprocess.run([sys.executable, "-m", "infra.publish", "--help"], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0
+    assert "usage: python -m infra.publish" in proc.stdout and "--bundle" in proc.stdout
+
+
+@pytest.mark.parametrize("layout", ["prefix", "bundle"])
+def test_publish_then_cold_start_from_s3(s3_server, tmp_path, layout):
+    env, _ = s3_server
+    flags = ["--bundle"] if layout == "bundle" else []
+    proc = cli("pipelines", f"s3://{BUCKET}/{layout}/", *flags, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "validated: chat_with_docs, greeting, prompt_builder, search_docs" in proc.stderr
+    line = proc.stdout.strip().splitlines()[-1]
+    assert line.startswith(f"HAYHOOKS_PIPELINES_S3_URI=s3://{BUCKET}/{layout}/")
+    uri = line.split("=", 1)[1]
+    assert uri.endswith(".zip" if layout == "bundle" else "/")
+    version = uri.rstrip("/").rsplit("/", 1)[1].removesuffix(".zip")
+
+    empty = tmp_path / "baked-in"
+    empty.mkdir()
+    cold = run_cold(
+        [("GET", "/status", None), ("POST", "/search_docs/run", {"query": "lambda", "top_k": 1})],
+        env={**env, "HAYHOOKS_PIPELINES_S3_URI": uri, "HAYHOOKS_PIPELINES_DIR": str(empty)},
+    )
+    status, run = replies(cold)
+    body = status["body"]
+    assert body["pipelines"] == ["chat_with_docs", "greeting", "prompt_builder", "search_docs"]
+    assert body["pipeline_sources"]["search_docs"] == {"source": "s3", "version": version}
+    (s3,) = [s for s in body["sources"] if s["kind"] == "s3"]
+    assert s3["ok"] and s3["pinned"] and s3["version"] == version
+    assert run["status"] == 200 and "Lambda" in run["body"]["result"][0]["content"]
+    assert "not pinned" not in cold.stderr
+
+
+def test_an_existing_version_is_never_overwritten(s3_server):
+    env, client = s3_server
+    first = cli("pipelines", f"s3://{BUCKET}/fixed/", "--version", "v1", "--skip-validate", env=env)
+    assert first.returncode == 0, first.stderr
+    before = client.get_object(Bucket=BUCKET, Key="fixed/v1/manifest.json")["ETag"]
+    again = cli("pipelines", f"s3://{BUCKET}/fixed/", "--version", "v1", "--skip-validate", env=env)
+    assert again.returncode == 1
+    assert f"publish failed: s3://{BUCKET}/fixed/v1/ already exists: published versions are never overwritten" in (
+        again.stderr
+    )
+    assert client.get_object(Bucket=BUCKET, Key="fixed/v1/manifest.json")["ETag"] == before
+
+
+def test_a_pipeline_that_fails_to_load_stops_the_publish(s3_server, tmp_path):
+    env, client = s3_server
+    folder = tmp_path / "pipelines"
+    shutil.copytree(FIXTURE_PIPELINES / "echo", folder / "echo")
+    shutil.copytree(FIXTURE_PIPELINES / "broken_setup", folder / "broken_setup")
+    proc = cli(str(folder), f"s3://{BUCKET}/broken/", env=env)
+    assert proc.returncode == 1
+    assert "publish failed: 1 pipeline(s) fail to load, nothing was uploaded" in proc.stderr
+    assert "broken_setup: PipelineWrapper.setup() raised RuntimeError: index file missing: index.bin" in proc.stderr
+    assert client.list_objects_v2(Bucket=BUCKET, Prefix="broken/")["KeyCount"] == 0
