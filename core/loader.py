@@ -27,7 +27,7 @@ from core.models import ModelError, RunEndpointSpec, build_run_spec
 from core.registry import FailedPipeline, Kind, LoadedPipeline, Registry
 from core.settings import Settings
 from core.sources import SourceError, SourceReport
-from core.sources.collect import collect
+from core.sources.collect import begin
 from core.wrapper import ContractError, check_wrapper_class, implements
 from core.yaml_pipeline import YAMLPipelineError, YAMLPipelineWrapper
 
@@ -112,7 +112,13 @@ def load_registry(settings: Settings, *, s3_client: Any = None) -> Registry:
         if extra not in sys.path:
             sys.path.insert(0, extra)
 
-    registry = Registry(sources=collect(settings, s3_client=s3_client))
+    pending = begin(settings, s3_client=s3_client)
+    # Import Haystack now: it overlaps the S3 fetch running in a child process, and it keeps the loading
+    # threads below from racing on Haystack's own first import.
+    import haystack  # noqa: F401
+    from haystack import Pipeline  # noqa: F401
+
+    registry = Registry(sources=pending.result())
     candidates, rejected = _discover_all(registry.sources)
     workers = min(settings.startup_deploy_workers, max(len(candidates), 1))
     if settings.startup_deploy_strategy == "parallel" and workers > 1:

@@ -6,6 +6,8 @@ against the floor measured right beside them:
 * cold start: process start → first `/status` answer through `handler.lambda_handler`, divided by the
   floor: a process that only imports haystack, fastapi and mangum and sets up the same pipelines.
   Runs alternate (floor, handler, floor, ...) so drift hits both; the median of each is used.
+* S3: cold start with 10 small pipelines fetched from S3 (a moto server on loopback, published with
+  infra/publish.py) minus the same 10 baked in, in ms and as a ratio.
 * warm overhead: median of N in-process handler calls minus the median of the same pipeline run called
   directly, for a sync wrapper (search_docs) and an async one (prompt_builder).
 """
@@ -67,11 +69,16 @@ def _env() -> dict[str, str]:
     return env
 
 
-def time_process(code: str) -> float:
+def time_process(code: str, **env: str) -> float:
     """Seconds from spawning `python -c code` to its 'ready' line."""
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-c", code], cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**_env(), **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     line = proc.stdout.readline() if proc.stdout else ""
     elapsed = time.perf_counter() - started
@@ -91,6 +98,80 @@ def bench_cold(runs: int) -> dict[str, float]:
         colds.append(time_process(COLD_HANDLER))
     floor, cold = statistics.median(floors), statistics.median(colds)
     return {"floor_ms": floor * 1000, "cold_ms": cold * 1000, "ratio": cold / floor}
+
+
+SMALL_WRAPPER = """
+from haystack import Pipeline
+from haystack.components.builders import PromptBuilder
+
+from core import BasePipelineWrapper
+
+
+class PipelineWrapper(BasePipelineWrapper):
+    def setup(self) -> None:
+        self.pipeline = Pipeline()
+        self.pipeline.add_component("builder", PromptBuilder(template="{NAME}: {{{{ text }}}}"))
+
+    def run_api(self, text: str) -> str:
+        return self.pipeline.run({{"builder": {{"text": text}}}})["builder"]["prompt"]
+"""
+
+
+def bench_s3(runs: int, count: int = 10) -> dict[str, float]:
+    """Cold start with `count` small pipelines baked in vs the same pipelines from S3 (a moto server)."""
+    import tempfile
+
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    from infra.publish import publish
+
+    work = Path(tempfile.mkdtemp(prefix="bench-s3-"))
+    baked, empty = work / "baked", work / "empty"
+    empty.mkdir()
+    for i in range(count):
+        folder = baked / f"small_{i:02d}"
+        folder.mkdir(parents=True)
+        (folder / "pipeline_wrapper.py").write_text(SMALL_WRAPPER.format(NAME=f"small_{i:02d}"))
+
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request otherwise
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        aws = {
+            "AWS_ENDPOINT_URL_S3": f"http://{host}:{port}",
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+        client = boto3.session.Session().client(
+            "s3",
+            endpoint_url=aws["AWS_ENDPOINT_URL_S3"],
+            region_name="us-east-1",
+            aws_access_key_id="bench",
+            aws_secret_access_key="bench",
+        )
+        client.create_bucket(Bucket="bench")
+        uri = publish(baked, "s3://bench/pipelines/", bundle=False, version="bench", client=client)
+        logging.getLogger().setLevel(logging.WARNING)
+        baked_env = {"HAYHOOKS_PIPELINES_DIR": str(baked)}
+        s3_env = {**aws, "HAYHOOKS_PIPELINES_DIR": str(empty), "HAYHOOKS_PIPELINES_S3_URI": uri}
+        time_process(COLD_HANDLER, **baked_env)
+        time_process(COLD_HANDLER, **s3_env)
+        baked_s, s3_s = [], []
+        for _ in range(runs):
+            baked_s.append(time_process(COLD_HANDLER, **baked_env))
+            s3_s.append(time_process(COLD_HANDLER, **s3_env))
+    finally:
+        server.stop()
+        import shutil
+
+        shutil.rmtree(work, ignore_errors=True)
+    b, s = statistics.median(baked_s), statistics.median(s3_s)
+    return {"baked_ms": b * 1000, "s3_ms": s * 1000, "ratio": s / b, "added_ms": (s - b) * 1000}
 
 
 def _median_ms(fn, n: int) -> float:
@@ -157,6 +238,7 @@ def main() -> None:
     args = parser.parse_args()
 
     cold = bench_cold(args.runs)
+    s3 = bench_s3(args.runs)
     warm = bench_warm(args.calls)
 
     rows = [
@@ -168,6 +250,18 @@ def main() -> None:
             f"{cold['cold_ms']:.0f} ms vs {cold['floor_ms']:.0f} ms",
         ),
     ]
+    rows.append(
+        (
+            "10 pipelines: S3 / baked in",
+            f"{s3['ratio']:.2f}",
+            "",
+            s3["added_ms"] <= 150,
+            f"{s3['s3_ms']:.0f} ms vs {s3['baked_ms']:.0f} ms",
+        )
+    )
+    rows.append(
+        ("10 pipelines: S3 adds", f"{s3['added_ms']:.0f} ms", "<= 150 ms", s3["added_ms"] <= 150, "moto server")
+    )
     for name in ("sync", "async"):
         w = warm[name]
         rows.append(
@@ -184,7 +278,7 @@ def main() -> None:
     for label, value, target, ok, detail in rows:
         print(f"{label:34} {value:>12} {target:>12}  {'ok' if ok else 'MISS':4}  {detail}")
     if args.json:
-        args.json.write_text(json.dumps({"cold": cold, "warm": warm}, indent=2))
+        args.json.write_text(json.dumps({"cold": cold, "s3": s3, "warm": warm}, indent=2))
 
 
 if __name__ == "__main__":
