@@ -10,6 +10,7 @@ A broken pipeline is recorded in the registry with the stage and the reason; the
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import logging
 import re
@@ -39,8 +40,8 @@ _YAML_SUFFIXES = (".yml", ".yaml")
 # CPython's import system can hand a thread a half-initialised module when two threads import
 # overlapping module graphs (Haystack's lazy `__init__`s make this common: "cannot import name
 # 'ChatPromptBuilder' from 'haystack.components.builders'"). Wrapper modules are therefore imported one
-# at a time; setup() still runs in parallel, and a parallel attempt that fails with an ImportError is
-# retried alone before it is reported.
+# at a time (YAML pipelines, whose loading is mostly imports, too); setup() still runs in parallel, and a
+# parallel attempt that fails the way an import race fails is retried alone before it is reported.
 _IMPORT_LOCK = threading.Lock()
 
 
@@ -110,7 +111,7 @@ def load_registry(settings: Settings, *, s3_client: Any = None) -> Registry:
     started = time.perf_counter()
     for extra in settings.additional_python_path:
         if extra not in sys.path:
-            sys.path.insert(0, extra)
+            sys.path.append(extra)  # after site-packages, as Hayhooks does: never shadows an installed package
 
     pending = begin(settings, s3_client=s3_client)
     # Import Haystack now: it overlaps the S3 fetch running in a child process, and it keeps the loading
@@ -180,12 +181,13 @@ def load_candidate(candidate: Candidate) -> LoadedPipeline | FailedPipeline:
 
 
 def _attempt(candidate: Candidate) -> tuple[LoadedPipeline | FailedPipeline, bool]:
-    """Load one pipeline; the flag says the failure came from an ImportError (worth one retry alone)."""
+    """Load one pipeline; the flag says the failure looks like an import race (worth one retry alone)."""
     started = time.perf_counter()
     try:
         if candidate.kind == "yaml":
             wrapper = YAMLPipelineWrapper(candidate.path)
-            _call_setup(wrapper, candidate, yaml=True)
+            with _IMPORT_LOCK:
+                _call_setup(wrapper, candidate, yaml=True)
         else:
             wrapper_cls = _import_wrapper_class(candidate)
             try:
@@ -205,7 +207,7 @@ def _attempt(candidate: Candidate) -> tuple[LoadedPipeline | FailedPipeline, boo
             source=candidate.source,
             version=candidate.version,
         )
-        return failed, isinstance(failure.__cause__, ImportError)
+        return failed, _looks_like_import_race(failure.__cause__)
     loaded = LoadedPipeline(
         candidate.name,
         candidate.kind,
@@ -255,7 +257,9 @@ def _package_root() -> ModuleType:
 
 
 def module_name_for(pipeline_name: str) -> str:
-    return f"{PACKAGE_ROOT}.{re.sub(r'[^0-9A-Za-z_]', '_', pipeline_name)}"
+    """A module name unique to the pipeline name ('my-pipe' and 'my_pipe' must not share one)."""
+    digest = hashlib.sha1(pipeline_name.encode()).hexdigest()[:8]
+    return f"{PACKAGE_ROOT}.{re.sub(r'[^0-9A-Za-z_]', '_', pipeline_name)}_{digest}"
 
 
 def _import_wrapper_class(candidate: Candidate) -> type:
@@ -266,6 +270,8 @@ def _import_wrapper_class(candidate: Candidate) -> type:
 
     _package_root()
     package_name = module_name_for(candidate.name)
+    for stale in [m for m in sys.modules if m == package_name or m.startswith(package_name + ".")]:
+        del sys.modules[stale]  # a retry or a second load starts from the files, not from half-run modules
     init_file = folder / "__init__.py"
     registered: list[str] = []
     try:
@@ -304,6 +310,15 @@ def _import_wrapper_class(candidate: Candidate) -> type:
         return check_wrapper_class(wrapper_cls)
     except ContractError as exc:
         raise LoadFailure("contract", f"{candidate.name}/pipeline_wrapper.py: {exc}") from exc
+
+
+def _looks_like_import_race(exc: BaseException | None) -> bool:
+    while exc is not None:
+        text = str(exc)
+        if isinstance(exc, ImportError) or "partially initialized module" in text or "deadlock detected" in text:
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def _describe(exc: BaseException) -> str:

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from core.loader import PACKAGE_ROOT, discover, load_registry
+from core.loader import PACKAGE_ROOT, discover, load_registry, module_name_for
 from core.settings import SettingsError
 from tests.conftest import FIXTURE_PIPELINES, fixture_settings
 
@@ -52,7 +52,8 @@ def test_pipelines_load_as_private_packages_without_touching_sys_path():
     registry = load_registry(fixture_settings(additional_python_path=()))
     assert sys.path == before
     module = type(registry.get("relative").wrapper).__module__
-    assert module == f"{PACKAGE_ROOT}.relative.pipeline_wrapper"
+    assert module == f"{module_name_for('relative')}.pipeline_wrapper"
+    assert module.startswith(f"{PACKAGE_ROOT}.relative_")
     assert sys.modules["openai"].__file__ != str(FIXTURE_PIPELINES / "openai" / "__init__.py")
 
 
@@ -103,3 +104,32 @@ def test_import_error_in_parallel_loading_is_retried_alone():
     parallel = load_registry(fixture_settings(pipelines_dir=import_race, startup_deploy_workers=2))
     assert sorted(parallel.loaded) == ["first_import_fails", "steady"] and not parallel.failed
     assert parallel.get("first_import_fails").wrapper.run_api() == 2
+
+
+def test_similar_names_get_their_own_modules(tmp_path):
+    """'my-pipe', 'my_pipe' and 'my.pipe' sanitise alike; each must still run its own code."""
+    for name in ("my-pipe", "my_pipe", "my.pipe"):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "helper.py").write_text(f"NAME = {name!r}\n")
+        (folder / "pipeline_wrapper.py").write_text(
+            "from .helper import NAME\n\n\nclass PipelineWrapper:\n    def setup(self) -> None:\n        pass\n\n"
+            "    def run_api(self) -> str:\n        return NAME\n"
+        )
+    for strategy in ("parallel", "sequential"):
+        registry = load_registry(fixture_settings(pipelines_dir=tmp_path, startup_deploy_strategy=strategy))
+        assert {name: p.wrapper.run_api() for name, p in registry.loaded.items()} == {
+            "my-pipe": "my-pipe",
+            "my.pipe": "my.pipe",
+            "my_pipe": "my_pipe",
+        }
+
+
+def test_additional_python_path_never_shadows_installed_packages(tmp_path):
+    fake = tmp_path / "extra" / "yaml"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise RuntimeError('shadowed')\n")
+    load_registry(fixture_settings(pipelines_dir=tmp_path, additional_python_path=(str(tmp_path / "extra"),)))
+    assert sys.path.index(str(tmp_path / "extra")) > sys.path.index(
+        str(Path(__import__("yaml").__file__).parent.parent)
+    )
