@@ -20,12 +20,37 @@ TITLE = "haystack-lambda"
 DESCRIPTION = "Haystack pipelines served with Hayhooks' endpoints, from AWS Lambda."
 
 
+class PipelineApp(FastAPI):
+    """FastAPI with the request-id and CORS middleware outside the error handler.
+
+    FastAPI puts user middleware inside its `ServerErrorMiddleware`, so a 500 it produces would go out
+    without `X-Request-Id` and without CORS headers; a browser would then report a CORS failure instead
+    of the error. Wrapping the whole stack keeps both on every response.
+    """
+
+    def build_middleware_stack(self):  # type: ignore[override]
+        stack = super().build_middleware_stack()
+        cors = self.state.settings.cors
+        if cors.enabled:
+            stack = CORSMiddleware(
+                stack,
+                allow_origins=list(cors.allow_origins),
+                allow_methods=list(cors.allow_methods),
+                allow_headers=list(cors.allow_headers),
+                allow_credentials=cors.allow_credentials,
+                allow_origin_regex=cors.allow_origin_regex,
+                expose_headers=list(cors.expose_headers),
+                max_age=cors.max_age,
+            )
+        return RequestIdMiddleware(stack)
+
+
 def create_app(settings: Settings, registry: Registry, *, sync_inline: bool = False) -> FastAPI:
     """Build the app. `sync_inline` calls sync wrappers on the event loop (right for Lambda only).
 
     `settings.root_path` is applied by the server in front (uvicorn under `make run`, the handler on Lambda).
     """
-    app = FastAPI(title=TITLE, description=DESCRIPTION)
+    app = PipelineApp(title=TITLE, description=DESCRIPTION)
     app.state.settings = settings
     app.state.registry = registry
 
@@ -39,19 +64,6 @@ def create_app(settings: Settings, registry: Registry, *, sync_inline: bool = Fa
 
     app.add_exception_handler(Exception, _unexpected_error)
 
-    if settings.cors.enabled:
-        cors = settings.cors
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=list(cors.allow_origins),
-            allow_methods=list(cors.allow_methods),
-            allow_headers=list(cors.allow_headers),
-            allow_credentials=cors.allow_credentials,
-            allow_origin_regex=cors.allow_origin_regex,
-            expose_headers=list(cors.expose_headers),
-            max_age=cors.max_age,
-        )
-    app.add_middleware(RequestIdMiddleware)
     return app
 
 

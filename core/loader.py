@@ -25,6 +25,7 @@ from types import ModuleType
 from typing import Any
 
 from core.models import ModelError, RunEndpointSpec, build_run_spec
+from core.redact import redact
 from core.registry import FailedPipeline, Kind, LoadedPipeline, Registry
 from core.settings import Settings
 from core.sources import SourceError, SourceReport
@@ -322,7 +323,8 @@ def _looks_like_import_race(exc: BaseException | None) -> bool:
 
 
 def _describe(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    """'Type: first line of the message', with credentials masked: reasons are served by /status."""
+    text = redact(str(exc).strip().splitlines()[0]) if str(exc).strip() else ""
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, get_origin
 
 import docstring_parser
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, Field, create_model
 from starlette.datastructures import Headers
 from starlette.responses import Response, StreamingResponse
 
@@ -44,6 +44,10 @@ def _wants_headers(param: inspect.Parameter) -> bool:
     return ann is Headers or Headers in getattr(ann, "__args__", ())
 
 
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
 def build_run_spec(pipeline_name: str, method: Callable[..., Any], *, is_async: bool) -> RunEndpointSpec:
     try:
         signature = inspect.signature(method, eval_str=True)
@@ -66,11 +70,10 @@ def build_run_spec(pipeline_name: str, method: Callable[..., Any], *, is_async: 
         fields[name] = (annotation, Field(default=default, description=param_docs.get(name) or f"Parameter '{name}'"))
 
     try:
-        request_model = create_model(
-            f"{pipeline_name}RunRequest", __config__=ConfigDict(arbitrary_types_allowed=True), **fields
-        )
+        request_model = create_model(f"{pipeline_name}RunRequest", **fields)
+        request_model.model_json_schema()  # a type OpenAPI cannot describe would break /docs for everyone
     except Exception as exc:
-        raise ModelError(f"cannot build a request model from {method.__name__}(): {exc}") from exc
+        raise ModelError(f"cannot build a request model from {method.__name__}(): {_first_line(exc)}") from exc
 
     returns = signature.return_annotation
     if returns is inspect.Signature.empty:
@@ -86,13 +89,12 @@ def build_run_spec(pipeline_name: str, method: Callable[..., Any], *, is_async: 
         description = docstring.returns.description if docstring.returns else None
         try:
             response_model = create_model(
-                f"{pipeline_name}RunResponse",
-                __config__=ConfigDict(arbitrary_types_allowed=True),
-                result=(returns, Field(..., description=description)),
+                f"{pipeline_name}RunResponse", result=(returns, Field(..., description=description))
             )
+            response_model.model_json_schema()
         except Exception as exc:
             raise ModelError(
-                f"cannot build a response model from the return type of {method.__name__}(): {exc}"
+                f"cannot build a response model from the return type of {method.__name__}(): {_first_line(exc)}"
             ) from exc
 
     return RunEndpointSpec(

@@ -1,39 +1,71 @@
 """Turning a generator returned by `run_api` into a `text/plain` body, as Hayhooks does.
 
-Items are concatenated: strings and bytes as they are, Haystack `StreamingChunk`s by their content,
-anything else as JSON (falling back to `str`). Through API Gateway the body arrives whole.
+Items are concatenated: strings and bytes as they are, Haystack `StreamingChunk`s by their content
+(or their reasoning text when they carry no content), `None` as nothing, anything else as JSON
+(falling back to `str`). Hayhooks `PipelineEvent`s (UI events) are skipped.
+
+Under `make run` the body streams. On Lambda, API Gateway delivers a response whole, so the generator is
+drained before the response starts: an exception half-way is then a normal 500 with a JSON body, not a
+truncated 200.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 from typing import Any
 
-from starlette.responses import StreamingResponse
+from starlette.responses import Response, StreamingResponse
+
+STREAM_TYPES = (Generator, AsyncGenerator)
 
 
-def format_item(item: Any) -> str | bytes:
+def format_item(item: Any) -> str | bytes | None:
     if isinstance(item, (str, bytes)):
         return item
     if item is None:
         return ""
-    content = getattr(item, "content", None)
-    if isinstance(content, str) and type(item).__name__ == "StreamingChunk":
-        return content
+    kind = type(item).__name__
+    if kind == "PipelineEvent":
+        return None
+    if kind == "StreamingChunk":
+        if item.content:
+            return item.content
+        reasoning = getattr(item, "reasoning", None)
+        return (getattr(reasoning, "reasoning_text", "") or "") if reasoning is not None else ""
     try:
         return json.dumps(item)
     except TypeError:
         return str(item)
 
 
-def stream_response(result: Iterator[Any] | AsyncIterator[Any]) -> StreamingResponse:
+def _bytes(part: str | bytes) -> bytes:
+    return part if isinstance(part, bytes) else part.encode()
+
+
+async def drain(result: Iterator[Any] | AsyncIterator[Any]) -> Response:
+    """The whole stream as one text/plain response (sync generators are iterated inline)."""
+    parts: list[bytes] = []
+    if isinstance(result, AsyncIterator):
+        async for item in result:
+            if (part := format_item(item)) is not None:
+                parts.append(_bytes(part))
+    else:
+        for item in result:
+            if (part := format_item(item)) is not None:
+                parts.append(_bytes(part))
+    return Response(b"".join(parts), media_type="text/plain")
+
+
+def stream(result: Iterator[Any] | AsyncIterator[Any]) -> StreamingResponse:
     if isinstance(result, AsyncIterator):
 
         async def agen() -> AsyncIterator[str | bytes]:
             async for item in result:
-                yield format_item(item)
+                if (part := format_item(item)) is not None:
+                    yield part
 
         return StreamingResponse(agen(), media_type="text/plain")
-
-    return StreamingResponse((format_item(item) for item in result), media_type="text/plain")
+    return StreamingResponse(
+        (part for item in result if (part := format_item(item)) is not None), media_type="text/plain"
+    )

@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from core.redact import redact
+
 
 class YAMLPipelineError(Exception):
     """The YAML file cannot be served; the message names the key or component at fault."""
@@ -30,7 +32,7 @@ def _targets(io_name: str, declared: Any) -> list[str]:
 
 def _explain_load_error(exc: Exception, document: dict) -> str:
     """One line naming the component at fault when Haystack's message lets us find it."""
-    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    message = redact(str(exc).strip().splitlines()[0]) if str(exc).strip() else type(exc).__name__
     message = message.split(" If you trust the source")[0]  # Haystack's multi-line advice, replaced below
     components = document.get("components") or {}
     culprits = [

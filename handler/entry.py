@@ -8,8 +8,9 @@ import logging
 from typing import Any
 
 from mangum import Mangum
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
+from core.root_path import RootPathMiddleware
 from core.service import build_service
 from core.settings import Settings, server_only_variables_set
 from handler.events import classify, describe, stage_root_path
@@ -19,25 +20,9 @@ logger = logging.getLogger("handler")
 UNSUPPORTED = "Unsupported event: this function answers API Gateway, Function URL and ALB HTTP events"
 
 
-class RootPath:
-    """Sets the ASGI root_path: HAYHOOKS_ROOT_PATH when set, else the API Gateway stage prefix.
-
-    Routes match below the root path and /docs links to <root>/openapi.json, as the client sees it.
-    """
-
-    def __init__(self, app: ASGIApp, fixed: str = "") -> None:
-        self.app = app
-        self.fixed = fixed
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            event = scope.get("aws.event")
-            root = self.fixed or (stage_root_path(event) if isinstance(event, dict) else "")
-            if root:
-                scope["root_path"] = root
-                if scope["path"] != root and not scope["path"].startswith(root + "/"):
-                    scope["path"] = root + scope["path"]
-        await self.app(scope, receive, send)
+def _stage_root(scope: Scope) -> str:
+    event = scope.get("aws.event")
+    return stage_root_path(event) if isinstance(event, dict) else ""
 
 
 class LambdaHandler:
@@ -51,7 +36,7 @@ class LambdaHandler:
         # Mangum 0.22 asks asyncio for the current loop when built; on 3.13 that warns unless one is set.
         asyncio.set_event_loop(asyncio.new_event_loop())
         # lifespan off: Mangum would run it on every invocation; pipelines are loaded above, at init.
-        self.adapter = Mangum(RootPath(self.app, self.settings.root_path), lifespan="off")
+        self.adapter = Mangum(RootPathMiddleware(self.app, self.settings.root_path, _stage_root), lifespan="off")
 
     def __call__(self, event: Any, context: Any) -> dict[str, Any]:
         kind = classify(event)

@@ -8,7 +8,6 @@ thread-pool hop buys nothing); under `make run` they go to the thread pool like 
 import inspect
 import logging
 import traceback
-from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Form, Request
@@ -16,8 +15,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 
+from core.redact import redact
 from core.registry import LoadedPipeline
-from core.responses import stream_response
+from core.responses import STREAM_TYPES, drain, stream
 
 logger = logging.getLogger("core.run")
 
@@ -40,22 +40,22 @@ def add_run_route(app: FastAPI, pipeline: LoadedPipeline, *, show_tracebacks: bo
                 result = method(**payload)
             else:
                 result = await run_in_threadpool(method, **payload)
+            if isinstance(result, Response):
+                return result
+            if isinstance(result, STREAM_TYPES):
+                return await drain(result) if sync_inline else stream(result)
+            if response_model is None:
+                return result
+            # inside the try, as in Hayhooks: a result that does not match the annotation is a pipeline error
+            return response_model(result=result)
         except HTTPException:
             raise
         except Exception as exc:
             logger.exception("Pipeline '%s' failed", name)
-            detail = f"Pipeline execution failed: {exc!s}"
+            detail = f"Pipeline execution failed: {redact(str(exc))}"
             if show_tracebacks:
                 detail += f"\n{traceback.format_exc()}"
             return JSONResponse({"detail": detail}, status_code=500)
-
-        if isinstance(result, Response):
-            return result
-        if isinstance(result, (Iterator, AsyncIterator)) and not isinstance(result, (str, bytes, dict, list)):
-            return stream_response(result)
-        if response_model is None:
-            return result
-        return response_model(result=result)
 
     body = spec.request_model
     if spec.requires_files:

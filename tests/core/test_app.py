@@ -50,12 +50,27 @@ def test_cors_open_to_configured_origins(registry):
     assert "access-control-allow-origin" not in other.headers
 
 
-def test_failure_outside_the_pipeline_is_json_500(registry):
-    reply = TestClient(create_app(fixture_settings(), registry), raise_server_exceptions=False).post(
-        "/wrong_type/run", json={}
-    )
+def test_result_not_matching_the_annotation_is_a_pipeline_error(registry):
+    reply = client(registry).post("/wrong_type/run", json={})
+    assert reply.status_code == 500
+    assert reply.json()["detail"].startswith("Pipeline execution failed: 1 validation error for wrong_typeRunResponse")
+
+
+def test_failure_outside_a_pipeline_is_json_500_with_request_id_and_cors(registry):
+    settings = fixture_settings(cors=CorsSettings(allow_origins=("https://app.example",)))
+    app = create_app(settings, registry)
+    app.state.registry = None  # /status now fails inside the app, not in a pipeline
+    reply = TestClient(app, raise_server_exceptions=False).get("/status", headers={"Origin": "https://app.example"})
     assert reply.status_code == 500
     assert reply.json() == {"detail": "Internal Server Error"}
+    assert reply.headers["x-request-id"]
+    assert reply.headers["access-control-allow-origin"] == "https://app.example"
+
+
+def test_streaming_under_make_run_streams(registry):
+    with client(registry).stream("POST", "/streamer/run", json={"words": ["x"]}) as reply:
+        assert reply.headers["content-type"].startswith("text/plain")
+        assert "".join(reply.iter_text()) == 'x chunk(thinking){"done": true}'
 
 
 def test_status_shows_tracebacks_only_when_enabled(registry):
