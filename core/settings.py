@@ -68,6 +68,13 @@ class Settings:
     pipelines_s3_concurrency: int = 16
     pipelines_strict: bool = False
 
+    def __post_init__(self) -> None:
+        if self.cors.allow_credentials and "*" in self.cors.allow_origins:
+            raise SettingsError(
+                "HAYHOOKS_CORS_ALLOW_CREDENTIALS=true cannot be combined with HAYHOOKS_CORS_ALLOW_ORIGINS=*: "
+                "that lets any website send requests with your users' credentials; list the origins instead"
+            )
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = _Env(os.environ if environ is None else environ)

@@ -50,6 +50,9 @@ class LambdaHandler:
         if kind == "warmup":
             logger.debug("Warm-up event answered without running a pipeline")
             return {"warm": True, "pipelines": len(self.registry.loaded)}
+        if kind == "eventbridge":
+            logger.info("EventBridge event (%s) answered without running a pipeline", describe(event))
+            return {"handled": False, "detail": "EventBridge events run no pipeline: call the HTTP API"}
         logger.error("%s (got %s)", UNSUPPORTED, describe(event))
         return {"error": UNSUPPORTED}
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-EventKind = Literal["http", "warmup", "unsupported"]
+EventKind = Literal["http", "warmup", "eventbridge", "unsupported"]
 
 
 def classify(event: Any) -> EventKind:
@@ -18,8 +18,14 @@ def classify(event: Any) -> EventKind:
     context = event.get("requestContext")
     if isinstance(context, dict) and ("http" in context or "elb" in context or "httpMethod" in event):
         return "http"
-    if event.get("source") in ("aws.events", "aws.scheduler", "serverless-plugin-warmup") or event.get("warmup"):
+    if (
+        event.get("detail-type") == "Scheduled Event"
+        or event.get("source") in ("aws.scheduler", "serverless-plugin-warmup")
+        or event.get("warmup")
+    ):
         return "warmup"
+    if "detail-type" in event and "source" in event:
+        return "eventbridge"
     return "unsupported"
 
 
@@ -43,9 +49,9 @@ def stage_root_path(event: dict[str, Any]) -> str:
     if not stage or stage == "$default":
         return ""
     prefix = f"/{stage}"
+    if ".execute-api." not in str(context.get("domainName", "")):
+        return ""  # a custom domain: its base path, if any, is HAYHOOKS_ROOT_PATH's to say
     if "http" in context:
         path = context["http"].get("path") or event.get("rawPath") or ""
         return prefix if path == prefix or path.startswith(prefix + "/") else ""
-    if "httpMethod" in event and ".execute-api." in str(context.get("domainName", "")):
-        return prefix
-    return ""
+    return prefix if "httpMethod" in event else ""

@@ -7,6 +7,9 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
+from core.registry import LoadedPipeline
+from core.wrapper import implements
+
 router = APIRouter(tags=["status"])
 
 
@@ -36,12 +39,33 @@ class SourceStatus(BaseModel):
     error: str | None = None
 
 
+class DeploymentSummary(BaseModel):
+    """Hayhooks 2.1's per-pipeline summary, for clients that read it."""
+
+    name: str
+    type: str
+    execution_mode: str
+    state: str
+    description: str
+    capabilities: list[str]
+    revision: str | None = None
+    health: dict[str, object] | None = None
+    worker_scope: str = "responding process"
+    store_scope: str | None = None
+    execution_enumeration: bool = False
+
+
 class StatusResponse(BaseModel):
     status: str = Field(description="'Up!' when the service answers")
     pipelines: list[str] = Field(description="Names of the pipelines that loaded and can be run")
     failed: list[FailedPipelineStatus] = Field(description="Pipelines that failed to load at cold start, with why")
     pipeline_sources: dict[str, PipelineSource] = Field(description="Where each loaded pipeline came from")
     sources: list[SourceStatus] = Field(description="Each configured source and how fetching it went")
+    # Hayhooks 2.1 keys, with the values its non-durable mode gives
+    durable_mode: bool = False
+    durable: dict[str, object] = Field(default_factory=lambda: {"healthy": True, "deployments": {}})
+    deployments: list[DeploymentSummary] = Field(default_factory=list)
+    capabilities: dict[str, bool] = Field(default_factory=lambda: {"execution_enumeration": False})
 
 
 class PipelineStatusResponse(BaseModel):
@@ -66,6 +90,45 @@ async def status_all(request: Request) -> dict[str, Any]:
         "failed": [f.as_status(show_tracebacks=show) for f in registry.failed.values()],
         "pipeline_sources": {p.name: {"source": p.source, "version": p.version} for p in registry.loaded.values()},
         "sources": [s.as_status() for s in registry.sources],
+        "durable_mode": False,
+        "durable": {"healthy": True, "deployments": {}},
+        "deployments": _deployments(request),
+        "capabilities": {"execution_enumeration": False},
+    }
+
+
+def _deployments(request: Request) -> list[dict[str, Any]]:
+    """Built once: the registry does not change after cold start."""
+    state = request.app.state
+    if getattr(state, "deployments", None) is None:
+        state.deployments = [_summary(p) for p in state.registry.loaded.values()]
+    return state.deployments
+
+
+def _summary(pipeline: LoadedPipeline) -> dict[str, Any]:
+    kind = type(getattr(pipeline.wrapper, "pipeline", None)).__name__
+    wrapper_cls = type(pipeline.wrapper)
+    capabilities = ["run_api"] if pipeline.run is not None else []
+    for flag, methods in (
+        ("chat_completion", ("run_chat_completion", "run_chat_completion_async")),
+        ("responses", ("run_response", "run_response_async")),
+    ):
+        if any(implements(wrapper_cls, m) for m in methods):
+            capabilities.append(flag)
+    if pipeline.run is not None and pipeline.run.requires_files:
+        capabilities.append("file_upload")
+    return {
+        "name": pipeline.name,
+        "type": "pipeline" if kind in ("Pipeline", "AsyncPipeline") else "agent" if kind == "Agent" else "unknown",
+        "execution_mode": "request-bound",
+        "state": "Loaded",
+        "description": (pipeline.run.description if pipeline.run else None) or "",
+        "capabilities": capabilities,
+        "revision": None,
+        "health": None,
+        "worker_scope": "responding process",
+        "store_scope": None,
+        "execution_enumeration": False,
     }
 
 

@@ -16,7 +16,7 @@ def test_parallel_and_sequential_load_the_same(tmp_path):
     parallel = load_registry(fixture_settings(startup_deploy_strategy="parallel", startup_deploy_workers=8))
     sequential = load_registry(fixture_settings(startup_deploy_strategy="sequential"))
     assert _summary(parallel) == _summary(sequential)
-    assert len(parallel.loaded) >= 10 and len(parallel.failed) == 7
+    assert len(parallel.loaded) >= 10 and len(parallel.failed) == 9
 
 
 def test_registry_order_is_by_name():
@@ -39,6 +39,14 @@ def test_failure_reasons_name_pipeline_object_and_cause():
         "bad_component.yml: Failed to load pipeline from YAML: component 'thing' (type not_allowed_module.Thing): "
         "Refusing to deserialize a class from module 'not_allowed_module': the module is not on the trusted-module "
         "allowlist. To trust that module, add it to HAYSTACK_DESERIALIZATION_ALLOWLIST."
+    )
+    assert failed["arbitrary_type"].stage == "model"
+    assert failed["arbitrary_type"].reason.startswith(
+        "arbitrary_type/pipeline_wrapper.py: cannot build a request model from run_api(): "
+    )
+    assert failed["leaky_setup"].reason == (
+        "PipelineWrapper.setup() raised ConnectionError: could not connect to "
+        "postgresql://***@db.internal:5432/docs (at pipeline_wrapper.py, line 6)"
     )
     assert failed["no_io"].reason == "no_io.yml: YAML pipeline must declare at least one of 'inputs' or 'outputs'."
     assert failed["not_yaml"].reason.startswith("not_yaml.yml: not valid YAML: expected ',' or ']'")

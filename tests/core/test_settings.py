@@ -81,3 +81,8 @@ def test_server_only_variables_are_reported():
         "HAYHOOKS_PORT",
         "HAYHOOKS_WORKERS",
     ]
+
+
+def test_cors_credentials_with_any_origin_is_refused():
+    with pytest.raises(SettingsError, match="HAYHOOKS_CORS_ALLOW_CREDENTIALS=true cannot be combined with"):
+        Settings.from_env({"HAYHOOKS_CORS_ALLOW_ORIGINS": "*", "HAYHOOKS_CORS_ALLOW_CREDENTIALS": "true"})

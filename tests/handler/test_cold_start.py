@@ -85,3 +85,16 @@ def test_read_only_var_task_like_lambda(tmp_path):
     assert yaml_run["body"] == {"result": {"builder": {"prompt": "1+2"}}}
     assert search["status"] == 200 and search["body"]["result"]
     assert sorted(str(p.relative_to(package)) for p in package.rglob("*")) == before  # nothing written
+
+
+def test_haystack_telemetry_is_off_by_default():
+    """No HAYSTACK_TELEMETRY_ENABLED in the environment: importing the handler must still turn it off."""
+    env = clean_env(PYTHONPATH=str(ROOT))
+    env.pop("HAYSTACK_TELEMETRY_ENABLED")
+    code = (
+        "import handler, os; from haystack.telemetry import _telemetry as t; "
+        "print(os.environ['HAYSTACK_TELEMETRY_ENABLED'], t.telemetry)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["False", "None"]

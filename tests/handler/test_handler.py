@@ -24,7 +24,17 @@ def test_status_lists_loaded_and_failed_pipelines(build, invoke):
         body["pipelines"]
     )
     failed = {f["name"]: f for f in body["failed"]}
-    assert set(failed) == {"broken_import", "broken_setup", "no_run", "no_return", "bad_component", "no_io", "not_yaml"}
+    assert set(failed) == {
+        "broken_import",
+        "broken_setup",
+        "no_run",
+        "no_return",
+        "bad_component",
+        "no_io",
+        "not_yaml",
+        "arbitrary_type",
+        "leaky_setup",
+    }
     assert not set(failed) & set(body["pipelines"])
     assert all("traceback" not in f for f in failed.values())
 
@@ -294,3 +304,49 @@ class TestNonHttpEvents:
         assert reply.status == 400
         assert reply.headers["x-request-id"] == context.aws_request_id
         assert reply.json()["detail"].startswith("Malformed HTTP event:")
+
+
+def test_status_keeps_hayhooks_2_1_keys(invoke):
+    from tests.apigw import http_v2
+
+    body = invoke(http_v2("GET", "/status")).json()
+    assert body["durable_mode"] is False
+    assert body["durable"] == {"healthy": True, "deployments": {}}
+    assert body["capabilities"] == {"execution_enumeration": False}
+    deployments = {d["name"]: d for d in body["deployments"]}
+    assert set(deployments) == set(body["pipelines"])
+    assert deployments["echo"]["capabilities"] == ["run_api"] and deployments["echo"]["state"] == "Loaded"
+    assert deployments["echo"]["description"] == "Echo the text back."
+    assert deployments["upload"]["capabilities"] == ["run_api", "file_upload"]
+    assert deployments["chat_only"]["capabilities"] == ["chat_completion"]
+    assert deployments["yaml_echo"]["type"] == "pipeline"
+
+
+def test_custom_eventbridge_event_is_answered_without_error(fixture_handler, caplog):
+    event = {"version": "0", "id": "1", "detail-type": "OrderPlaced", "source": "shop.orders", "detail": {}}
+    assert fixture_handler(event, Context()) == {
+        "handled": False,
+        "detail": "EventBridge events run no pipeline: call the HTTP API",
+    }
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+def test_stage_named_like_a_pipeline_on_a_custom_domain(invoke):
+    """A custom domain carries no stage prefix in the client's URL: '/prod/run' is the pipeline 'prod'."""
+    from tests.apigw import http_v2
+
+    event = http_v2("POST", "/echo/run", body={"text": "x"}, domain="ml.example.com")
+    event["requestContext"]["stage"] = "echo"
+    assert invoke(event).json()["result"]["text"] == "x"
+
+
+def test_rest_api_custom_domain_base_path_with_root_path_setting():
+    from handler.entry import LambdaHandler
+    from tests.apigw import rest_v1
+    from tests.conftest import fixture_settings
+
+    handler = LambdaHandler(fixture_settings(root_path="/api"))
+    event = rest_v1("POST", "/api/echo/run", body={"text": "y"}, stage="prod", domain="ml.example.com")
+    assert parse(handler(event, Context())).json()["result"]["text"] == "y"
+    docs = parse(handler(rest_v1("GET", "/api/docs", domain="ml.example.com"), Context()))
+    assert "/api/openapi.json" in docs.text
