@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.cold import INVOKE, ROOT, replies, run_cold
+from tests.cold import INVOKE, ROOT, clean_env, replies, run_cold
 from tests.conftest import FIXTURE_PIPELINES
 
 
@@ -66,10 +66,7 @@ def test_read_only_var_task_like_lambda(tmp_path):
         "&& if touch /var/task/probe 2>/dev/null; then echo 'not read-only' >&2; exit 3; fi "
         '&& exec "$PY" -W error::DeprecationWarning -c "$CODE"'
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HAYHOOKS_")}
-    env.update(
-        PKG=str(package), PY=sys.executable, CODE=code, PYTHONPATH="/var/task", HAYSTACK_TELEMETRY_ENABLED="False"
-    )
+    env = clean_env(PKG=str(package), PY=sys.executable, CODE=code, PYTHONPATH="/var/task")
     proc = subprocess.run(
         ["unshare", "-m", "--propagation", "private", "sh", "-c", script],
         env=env,
