@@ -10,7 +10,7 @@ export HAYSTACK_TELEMETRY_ENABLED ?= False
 export HAYHOOKS_PORT ?= 3000
 export HAYHOOKS_HOST ?= 127.0.0.1
 
-.PHONY: install run test lint format bench lock clean
+.PHONY: install run test lint format bench publish lock clean
 
 install: $(STAMP)
 
@@ -36,6 +36,11 @@ format: install
 
 bench: install
 	$(PY) -m infra.bench
+
+# make publish DEST=s3://bucket/pipelines/ [BUNDLE=1]: publish pipelines/ as a new immutable version
+publish: install
+	@test -n "$(DEST)" || { echo "usage: make publish DEST=s3://bucket/prefix/ [BUNDLE=1] [SRC=pipelines]"; exit 2; }
+	$(PY) -m infra.publish $(or $(SRC),pipelines) $(DEST) $(if $(BUNDLE),--bundle)
 
 # Re-resolve the pins from pyproject.toml's ranges in throwaway venvs, runtime set first.
 lock:
