@@ -77,27 +77,13 @@ def discover(
             candidate = Candidate(entry.stem, "yaml", entry, source, version)
         else:
             continue
-        if not _NAME.match(candidate.name) or "/" in candidate.name:
-            rejected.append(
-                FailedPipeline(
-                    candidate.name,
-                    candidate.kind,
-                    entry,
-                    "discover",
-                    f"'{candidate.name}' cannot be a URL path segment: use letters, digits, '-', '_' or '.'",
-                )
-            )
-            continue
-        if candidate.name in found:
-            rejected.append(
-                FailedPipeline(
-                    candidate.name,
-                    candidate.kind,
-                    entry,
-                    "discover",
-                    f"name '{candidate.name}' is already used by {found[candidate.name].path.name}",
-                )
-            )
+        problem = None
+        if not _NAME.match(candidate.name):
+            problem = f"'{candidate.name}' cannot be a URL path segment: use letters, digits, '-', '_' or '.'"
+        elif candidate.name in found:
+            problem = f"name '{candidate.name}' is already used by {found[candidate.name].path.name}"
+        if problem:
+            rejected.append(FailedPipeline(candidate.name, candidate.kind, entry, "discover", problem))
             continue
         found[candidate.name] = candidate
     return list(found.values()), rejected

@@ -17,10 +17,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -119,11 +122,7 @@ class PipelineWrapper(BasePipelineWrapper):
 
 def bench_s3(runs: int, count: int = 10) -> dict[str, float]:
     """Cold start with `count` small pipelines baked in vs the same pipelines from S3 (a moto server)."""
-    import tempfile
-
-    import boto3
-    from moto.server import ThreadedMotoServer
-
+    from infra.local_s3 import local_s3
     from infra.publish import publish
 
     work = Path(tempfile.mkdtemp(prefix="bench-s3-"))
@@ -134,41 +133,19 @@ def bench_s3(runs: int, count: int = 10) -> dict[str, float]:
         folder.mkdir(parents=True)
         (folder / "pipeline_wrapper.py").write_text(SMALL_WRAPPER.format(NAME=f"small_{i:02d}"))
 
-    import logging
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request otherwise
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
     try:
-        host, port = server.get_host_and_port()
-        aws = {
-            "AWS_ENDPOINT_URL_S3": f"http://{host}:{port}",
-            "AWS_ACCESS_KEY_ID": "bench",
-            "AWS_SECRET_ACCESS_KEY": "bench",
-            "AWS_DEFAULT_REGION": "us-east-1",
-        }
-        client = boto3.session.Session().client(
-            "s3",
-            endpoint_url=aws["AWS_ENDPOINT_URL_S3"],
-            region_name="us-east-1",
-            aws_access_key_id="bench",
-            aws_secret_access_key="bench",
-        )
-        client.create_bucket(Bucket="bench")
-        uri = publish(baked, "s3://bench/pipelines/", bundle=False, version="bench", client=client)
-        logging.getLogger().setLevel(logging.WARNING)
-        baked_env = {"HAYHOOKS_PIPELINES_DIR": str(baked)}
-        s3_env = {**aws, "HAYHOOKS_PIPELINES_DIR": str(empty), "HAYHOOKS_PIPELINES_S3_URI": uri}
-        time_process(COLD_HANDLER, **baked_env)
-        time_process(COLD_HANDLER, **s3_env)
-        baked_s, s3_s = [], []
-        for _ in range(runs):
-            baked_s.append(time_process(COLD_HANDLER, **baked_env))
-            s3_s.append(time_process(COLD_HANDLER, **s3_env))
+        with local_s3("bench") as (aws, client):
+            uri = publish(baked, "s3://bench/pipelines/", bundle=False, version="bench", client=client)
+            logging.getLogger().setLevel(logging.WARNING)
+            baked_env = {"HAYHOOKS_PIPELINES_DIR": str(baked)}
+            s3_env = {**aws, "HAYHOOKS_PIPELINES_DIR": str(empty), "HAYHOOKS_PIPELINES_S3_URI": uri}
+            time_process(COLD_HANDLER, **baked_env)
+            time_process(COLD_HANDLER, **s3_env)
+            baked_s, s3_s = [], []
+            for _ in range(runs):
+                baked_s.append(time_process(COLD_HANDLER, **baked_env))
+                s3_s.append(time_process(COLD_HANDLER, **s3_env))
     finally:
-        server.stop()
-        import shutil
-
         shutil.rmtree(work, ignore_errors=True)
     b, s = statistics.median(baked_s), statistics.median(s3_s)
     return {"baked_ms": b * 1000, "s3_ms": s * 1000, "ratio": s / b, "added_ms": (s - b) * 1000}
@@ -186,8 +163,6 @@ def _median_ms(fn, n: int) -> float:
 def bench_warm(calls: int) -> dict[str, dict[str, float]]:
     os.environ.update(_env())
     sys.path.insert(0, str(ROOT))
-    import logging
-
     from core.settings import Settings
     from handler.entry import LambdaHandler
     from tests.apigw import Context, http_v2

@@ -4,10 +4,9 @@ import shutil
 import subprocess
 import sys
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
+from infra.local_s3 import local_s3
 from tests.cold import ROOT, clean_env, replies, run_cold
 from tests.conftest import FIXTURE_PIPELINES
 
@@ -16,25 +15,8 @@ BUCKET = "team-pipelines"
 
 @pytest.fixture(scope="module")
 def s3_server():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    env = {
-        "AWS_ENDPOINT_URL_S3": f"http://{host}:{port}",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }
-    client = boto3.session.Session().client(
-        "s3",
-        endpoint_url=env["AWS_ENDPOINT_URL_S3"],
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        region_name="us-east-1",
-    )
-    client.create_bucket(Bucket=BUCKET)
-    yield env, client
-    server.stop()
+    with local_s3(BUCKET) as (env, client):
+        yield env, client
 
 
 def cli(*args, env):
