@@ -6,13 +6,22 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.lock | cksum | cut -d' ' -f1)
 
+SAM_VENV := .venv-sam
+SAM := $(SAM_VENV)/bin/sam
+SAM_STAMP := $(SAM_VENV)/.installed-$(shell cat requirements-sam.lock | cksum | cut -d' ' -f1)
+RUNTIME_VENV := .venv-runtime
+RUNTIME_STAMP := $(RUNTIME_VENV)/.installed-$(shell cat requirements-runtime.lock | cksum | cut -d' ' -f1)
+ARCH ?= arm64
+HOST_ARCH := $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x86_64)
+
 export HAYSTACK_TELEMETRY_ENABLED ?= False
+export SAM_CLI_TELEMETRY ?= 0
 export HAYHOOKS_PORT ?= 3000
 export HAYHOOKS_HOST ?= 127.0.0.1
 
-.PHONY: install run test lint format bench publish lock clean
+.PHONY: install run test lint format bench publish build build-PipelinesFunction validate ci lock clean
 
-install: $(STAMP)
+install: $(STAMP) $(SAM_STAMP) $(RUNTIME_STAMP)
 
 $(STAMP): requirements-dev.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 13), f"Python 3.13 is required (Lambda python3.13), got {sys.version.split()[0]}: set PYTHON=/path/to/python3.13"'
@@ -20,11 +29,42 @@ $(STAMP): requirements-dev.lock
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.lock
 	rm -f $(VENV)/.installed-* && touch $@
 
+# SAM CLI in its own venv: it pins boto3 and pydantic differently from the app.
+$(SAM_STAMP): requirements-sam.lock
+	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-sam.lock
+	rm -f $(SAM_VENV)/.installed-* && touch $@
+
+# Lambda's runtime side for the emulator tests: a bare Python 3.13 with the runtime interface client only.
+$(RUNTIME_STAMP): requirements-runtime.lock
+	test -x $(RUNTIME_VENV)/bin/python || $(PYTHON) -m venv $(RUNTIME_VENV)
+	$(RUNTIME_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-runtime.lock
+	rm -f $(RUNTIME_VENV)/.installed-* && touch $@
+
 run: install
 	$(PY) -m core
 
 test: install lint
 	$(PY) -m pytest
+
+# sam build (no Docker): SAM calls build-PipelinesFunction below in this folder. ARCH=arm64|x86_64.
+build: install
+	ARCH=$(ARCH) $(SAM) build --build-in-source --parameter-overrides Architecture=$(ARCH)
+	$(PYTHON) -m infra.build --check-only --artifacts-dir .aws-sam/build/PipelinesFunction
+
+# What sam build runs: locked wheels for $(ARCH), our code, stripped, precompiled, size-checked.
+build-PipelinesFunction:
+	$(PYTHON) -m infra.build --artifacts-dir "$(ARTIFACTS_DIR)" --arch "$(ARCH)"
+
+validate: install
+	$(SAM) validate --lint
+
+# Everything CI checks beyond `make test`: the template, a sam build per architecture with the size
+# budget, and the emulator tests against the artifact sam built for this machine's architecture.
+ci: test validate
+	$(MAKE) build ARCH=arm64
+	$(MAKE) build ARCH=$(HOST_ARCH)
+	LAMBDA_ARTIFACT=$(CURDIR)/.aws-sam/build/PipelinesFunction $(PY) -m pytest tests/infra/test_runtime.py
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -55,5 +95,5 @@ lock:
 	  /tmp/haystack-lambda-lock/bin/pip freeze; } > requirements-dev.lock
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .bench
+	rm -rf $(VENV) $(SAM_VENV) $(RUNTIME_VENV) .aws-sam .pytest_cache .ruff_cache .bench
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -20,7 +20,7 @@ def examples():
 
 def test_all_examples_load(examples, invoke):
     status = invoke(http_v2("GET", "/status"), handler=examples).json()
-    assert status["pipelines"] == ["chat_with_docs", "greeting", "prompt_builder", "search_docs"]
+    assert status["pipelines"] == ["chat_with_docs", "file_stats", "greeting", "prompt_builder", "search_docs"]
     assert status["failed"] == []
 
 
@@ -101,3 +101,22 @@ def test_chat_with_docs_calls_openai_with_retrieved_documents(monkeypatch, invok
     assert "Question: How are pipelines loaded?" in prompt
     assert "Pipelines are loaded once, at cold start" in prompt
     assert reply.json() == {"result": f"{len(prompt.split())} words received"}
+
+
+def test_file_stats_multipart_through_api_gateway(examples, invoke):
+    import httpx
+
+    text = ("word " * 250).encode()
+    request = httpx.Request(
+        "POST", "http://x/file_stats/run", data={"encoding": "utf-8"}, files=[("files", ("notes.txt", text))]
+    )
+    event = http_v2(
+        "POST", "/file_stats/run", body=request.read(), headers={"content-type": request.headers["content-type"]}
+    )
+    reply = invoke(event, handler=examples)
+    assert reply.json() == {"result": [{"name": "notes.txt", "bytes": 1250, "words": 250, "chunks": 3}]}
+    empty = invoke(
+        http_v2("POST", "/file_stats/run", body="", headers={"content-type": "multipart/form-data; boundary=x"}),
+        handler=examples,
+    )
+    assert empty.status in (400, 422)

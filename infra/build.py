@@ -1,0 +1,205 @@
+"""Build the Lambda artifact without Docker: what `sam build` runs through `make build-PipelinesFunction`.
+
+    python -m infra.build --artifacts-dir .aws-sam/build/PipelinesFunction --arch arm64
+
+1. the locked runtime dependencies (requirements.lock) as manylinux wheels for the target architecture
+   and CPython 3.13, whatever machine builds;
+2. `handler/`, `core/` and `pipelines/`;
+3. strip what Lambda never reads (tests, type stubs, C headers and sources, caches);
+4. precompile every module to `.pyc` with this Python 3.13, in `unchecked-hash` mode: /var/task is
+   read-only, so without them every cold start compiles everything again, and with timestamp checks a
+   zip's file times could make Python distrust them;
+5. check the size budget: 250 MB unzipped and 50 MB zipped are Lambda's limits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import io
+import os
+import py_compile
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = ("handler", "core", "pipelines")
+PLATFORMS = {
+    "arm64": ("manylinux_2_28_aarch64", "manylinux_2_17_aarch64", "manylinux2014_aarch64"),
+    "x86_64": ("manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64"),
+}
+MB = 1024 * 1024  # Lambda counts its limits in MiB
+MAX_UNZIPPED = 250 * MB
+MAX_ZIPPED = 50 * MB
+STRIP_DIRS = {"tests", "test", "__pycache__"}
+# botocore ships models for ~450 AWS services (17 MB zipped, a third of the budget). Keep the ones the
+# function calls (S3 sources; SSM, Secrets Manager, X-Ray for production settings; Bedrock for wrappers;
+# STS/SSO for the credential chain). A wrapper calling another service: add it here, or set
+# KEEP_BOTOCORE_SERVICES=svc1,svc2 when building.
+BOTOCORE_SERVICES = {
+    "s3",
+    "sts",
+    "sso",
+    "sso-oidc",
+    "ssm",
+    "secretsmanager",
+    "xray",
+    "bedrock",
+    "bedrock-runtime",
+    "lambda",
+    "dynamodb",
+    "sqs",
+    "sns",
+}
+STRIP_SUFFIXES = {".pyi", ".h", ".c", ".pyx", ".pxd", ".pxi"}
+
+
+class BudgetExceeded(SystemExit):
+    pass
+
+
+def install_dependencies(target: Path, arch: str) -> None:
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--no-compile",
+        "--target",
+        str(target),
+        "--only-binary=:all:",
+        "--python-version",
+        "3.13",
+        "--implementation",
+        "cp",
+        "-r",
+        str(ROOT / "requirements.lock"),
+    ]
+    for platform in PLATFORMS[arch]:
+        command[4:4] = ["--platform", platform]
+    subprocess.run(command, check=True)
+
+
+def copy_sources(target: Path) -> None:
+    for name in SOURCES:
+        shutil.copytree(
+            ROOT / name, target / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"), dirs_exist_ok=True
+        )
+
+
+def strip(target: Path) -> int:
+    removed = 0
+    for path in sorted(target.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        if not path.exists():
+            continue
+        relative = path.relative_to(target)
+        if relative.parts[0] in SOURCES:
+            continue  # our own code ships as written
+        if path.is_dir() and path.name in STRIP_DIRS:
+            removed += sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+            shutil.rmtree(path)
+        elif path.is_file() and (path.suffix in STRIP_SUFFIXES or path.name == "py.typed"):
+            removed += path.stat().st_size
+            path.unlink()
+    models = target / "botocore" / "data"
+    keep = BOTOCORE_SERVICES | {s.strip() for s in os.environ.get("KEEP_BOTOCORE_SERVICES", "").split(",") if s}
+    if models.is_dir():
+        for service in models.iterdir():
+            if service.is_dir() and service.name not in keep:
+                removed += sum(f.stat().st_size for f in service.rglob("*") if f.is_file())
+                shutil.rmtree(service)
+    for bin_dir in (target / "bin",):  # console scripts: Lambda never runs them
+        if bin_dir.is_dir():
+            removed += sum(f.stat().st_size for f in bin_dir.rglob("*") if f.is_file())
+            shutil.rmtree(bin_dir)
+    return removed
+
+
+def precompile(target: Path) -> None:
+    if sys.version_info[:2] != (3, 13):
+        raise SystemExit(
+            f"build with Python 3.13 (Lambda's python3.13), not {sys.version.split()[0]}: "
+            "the .pyc files are only used by the same minor version"
+        )
+    ok = compileall.compile_dir(
+        str(target),
+        quiet=2,
+        workers=0,
+        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+        ddir=None,
+    )
+    if not ok:
+        raise SystemExit("compileall failed: a module in the artifact does not compile")
+
+
+def sizes(target: Path) -> tuple[int, int]:
+    unzipped = sum(f.stat().st_size for f in target.rglob("*") if f.is_file())
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+        for file in sorted(target.rglob("*")):
+            if file.is_file():
+                archive.write(file, file.relative_to(target).as_posix())
+    return unzipped, len(buffer.getvalue())
+
+
+def check_budget(target: Path) -> tuple[int, int]:
+    unzipped, zipped = sizes(target)
+    print(
+        f"artifact {target}: {unzipped / MB:.1f} MB unzipped (limit {MAX_UNZIPPED / MB:.0f}), "
+        f"{zipped / MB:.1f} MB zipped (limit {MAX_ZIPPED / MB:.0f})"
+    )
+    over = []
+    if unzipped > MAX_UNZIPPED:
+        over.append(f"{unzipped / MB:.1f} MB unzipped > {MAX_UNZIPPED / MB:.0f} MB")
+    if zipped > MAX_ZIPPED:
+        over.append(f"{zipped / MB:.1f} MB zipped > {MAX_ZIPPED / MB:.0f} MB")
+    if over:
+        raise BudgetExceeded(f"size budget exceeded: {'; '.join(over)}")
+    return unzipped, zipped
+
+
+def build(target: Path, arch: str) -> tuple[int, int]:
+    target.mkdir(parents=True, exist_ok=True)
+    install_dependencies(target, arch)
+    copy_sources(target)
+    removed = strip(target)
+    print(f"stripped {removed / MB:.1f} MB Lambda never reads", file=sys.stderr)
+    precompile(target)
+    (target / "BUILD_ARCH").write_text(arch + "\n")
+    return check_budget(target)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m infra.build", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--artifacts-dir",
+        type=Path,
+        default=os.environ.get("ARTIFACTS_DIR"),
+        help="where to build (sam build passes ARTIFACTS_DIR)",
+    )
+    parser.add_argument(
+        "--arch",
+        choices=sorted(PLATFORMS),
+        default=os.environ.get("ARCH", "arm64"),
+        help="Lambda architecture (default: $ARCH or arm64)",
+    )
+    parser.add_argument("--check-only", action="store_true", help="only check the size budget of a built artifact")
+    args = parser.parse_args(argv)
+    if args.artifacts_dir is None:
+        parser.error("--artifacts-dir (or ARTIFACTS_DIR) is required")
+    if args.check_only:
+        check_budget(args.artifacts_dir)
+    else:
+        build(args.artifacts_dir, args.arch)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
