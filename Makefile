@@ -19,7 +19,7 @@ export SAM_CLI_TELEMETRY ?= 0
 export HAYHOOKS_PORT ?= 3000
 export HAYHOOKS_HOST ?= 127.0.0.1
 
-.PHONY: install run test lint format bench publish build build-PipelinesFunction validate ci lock clean
+.PHONY: install run test lint format bench publish build build-PipelinesFunction validate release-check lock clean
 
 install: $(STAMP) $(SAM_STAMP) $(RUNTIME_STAMP)
 
@@ -59,9 +59,9 @@ build-PipelinesFunction:
 validate: install
 	$(SAM) validate --lint
 
-# Everything CI checks beyond `make test`: the template, a sam build per architecture with the size
-# budget, and the emulator tests against the artifact sam built for this machine's architecture.
-ci: test validate
+# What CI checks besides `make test`: the template, a sam build per architecture with the size budget,
+# and the emulator tests against the artifact sam built for this machine's architecture.
+release-check: install validate
 	$(MAKE) build ARCH=arm64
 	$(MAKE) build ARCH=$(HOST_ARCH)
 	LAMBDA_ARTIFACT=$(CURDIR)/.aws-sam/build/PipelinesFunction $(PY) -m pytest tests/infra/test_runtime.py

@@ -1,0 +1,197 @@
+"""The built artifact under the real Lambda Runtime Interface Emulator, with /var/task read-only.
+
+The emulator (`aws-lambda-rie`, shipped inside the aws-sam-cli wheel) and the runtime interface client
+(`awslambdaric`, in a bare Python 3.13 venv like Lambda's /var/runtime) run the handler exactly as Lambda
+does: init phase, then invocations over the Runtime API. Events are the `sam local generate-event`
+templates (tests/events/) edited per case.
+
+The artifact is `$LAMBDA_ARTIFACT` (what `make ci` passes: sam build's output) or, by default, one built
+here by infra/build.py for this machine's architecture: the same code `sam build` runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.apigw import http_v2, parse
+from tests.cold import ROOT
+
+ARCH = "arm64" if platform.machine() in ("aarch64", "arm64") else "x86_64"
+RIE = ROOT / ".venv-sam/lib/python3.13/site-packages/samcli/local/rapid" / f"aws-lambda-rie-{ARCH}"
+RUNTIME_PYTHON = ROOT / ".venv-runtime/bin/python"
+READ_ONLY = os.geteuid() == 0 and shutil.which("unshare") is not None
+
+
+@pytest.fixture(scope="session")
+def artifact(tmp_path_factory) -> Path:
+    given = os.environ.get("LAMBDA_ARTIFACT")
+    if given:
+        return Path(given)
+    from infra.build import build
+
+    target = tmp_path_factory.mktemp("artifact")
+    build(target, ARCH)
+    return target
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Emulator:
+    """aws-lambda-rie running the artifact; `invoke(event)` is one Lambda invocation."""
+
+    def __init__(self, artifact: Path, env: dict[str, str], log: Path) -> None:
+        for needed, how in ((RIE, "make install (SAM CLI venv)"), (RUNTIME_PYTHON, "make install (runtime venv)")):
+            if not needed.exists():
+                pytest.fail(f"{needed} is missing: run {how}")
+        self.port = _free_port()
+        self.log = log
+        task = "/var/task" if READ_ONLY else str(artifact)
+        command = (
+            f'exec "$RIE" --runtime-interface-emulator-address 127.0.0.1:{self.port} '
+            f'--runtime-api-address 127.0.0.1:{_free_port()} "$RUNTIME_PYTHON" -m awslambdaric handler.lambda_handler'
+        )
+        if READ_ONLY:
+            # Lambda's /var/task: the artifact, mounted read-only, as the working directory
+            command = (
+                'mount -t tmpfs tmpfs /var && mkdir /var/task && mount --bind "$ARTIFACT" /var/task '
+                "&& mount -o remount,bind,ro /var/task && cd /var/task && " + command
+            )
+        base = {
+            "PATH": "/usr/bin:/bin",
+            "HOME": "/tmp",
+            "LANG": "C.UTF-8",
+            "TZ": ":UTC",
+            "LAMBDA_TASK_ROOT": task,
+            "PYTHONPATH": task,
+            "AWS_REGION": "us-east-1",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_LAMBDA_FUNCTION_NAME": "haystack-lambda",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "2048",
+            "AWS_LAMBDA_FUNCTION_TIMEOUT": "29",
+            "HAYSTACK_TELEMETRY_ENABLED": "False",  # as the template sets it
+            "RIE": str(RIE),
+            "RUNTIME_PYTHON": str(RUNTIME_PYTHON),
+            "ARTIFACT": str(artifact),
+        }
+        prefix = ["unshare", "-m", "--propagation", "private"] if READ_ONLY else []
+        self.proc = subprocess.Popen(
+            [*prefix, "sh", "-c", command],
+            cwd=str(artifact),
+            env={**base, **env},
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                if self.proc.poll() is not None:
+                    pytest.fail(f"the emulator exited: {log.read_text()[-2000:]}")
+                time.sleep(0.05)
+        pytest.fail("the emulator did not listen within 30 s")
+
+    def invoke(self, event: dict) -> dict:
+        url = f"http://127.0.0.1:{self.port}/2015-03-31/functions/function/invocations"
+        return httpx.post(url, content=json.dumps(event), timeout=60).json()
+
+    def init_ms(self) -> float:
+        match = re.search(r"INIT REPORT\(durationMs: ([0-9.]+)\)", self.log.read_text())
+        assert match, self.log.read_text()[-2000:]
+        return float(match.group(1))
+
+    def stop(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        self.proc.wait(timeout=10)
+
+
+def _files(root: Path) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in root.rglob("*")}
+
+
+@pytest.fixture(scope="module")
+def emulator(artifact, tmp_path_factory):
+    before = _files(artifact)
+    rie = Emulator(artifact, {}, tmp_path_factory.mktemp("rie") / "rie.log")
+    yield rie
+    rie.stop()
+    # every module shipped precompiled: nothing was (or, read-only, could have been) written
+    assert _files(artifact) == before
+
+
+def test_status_and_init_report(emulator):
+    reply = parse(emulator.invoke(http_v2("GET", "/status")))
+    assert reply.status == 200
+    body = reply.json()
+    assert body["pipelines"] == ["chat_with_docs", "file_stats", "greeting", "prompt_builder", "search_docs"]
+    assert body["failed"] == []
+    init_ms = emulator.init_ms()
+    print(f"\nINIT REPORT of the built artifact under the emulator: {init_ms:.0f} ms")
+    assert 0 < init_ms < 10_000  # Lambda's init limit
+    assert "Loaded 5 pipeline(s)" in emulator.log.read_text()
+
+
+def test_run(emulator):
+    reply = parse(emulator.invoke(http_v2("POST", "/search_docs/run", body={"query": "lambda cold start", "top_k": 1})))
+    assert reply.status == 200
+    assert "cold start" in reply.json()["result"][0]["content"]
+
+
+def test_validation_error_422(emulator):
+    reply = parse(emulator.invoke(http_v2("POST", "/greeting/run", body={"name": "Ann"})))
+    assert reply.status == 422
+    assert reply.json()["detail"][0]["loc"] == ["body", "place"]
+
+
+def test_binary_multipart_upload(emulator):
+    text = "naïve café ".encode("latin-1") * 30  # not UTF-8: must arrive byte for byte
+    request = httpx.Request(
+        "POST", "http://x/file_stats/run", data={"encoding": "latin-1"}, files=[("files", ("notes.txt", text))]
+    )
+    event = http_v2(
+        "POST", "/file_stats/run", body=request.read(), headers={"content-type": request.headers["content-type"]}
+    )
+    reply = parse(emulator.invoke(event))
+    assert reply.status == 200, reply.body
+    assert reply.json() == {"result": [{"name": "notes.txt", "bytes": len(text), "words": 60, "chunks": 1}]}
+
+
+def test_pipeline_failure_500(artifact, tmp_path):
+    """The LLM behind chat_with_docs is unreachable: a 500 with Hayhooks' message, no traceback."""
+    closed = _free_port()
+    rie = Emulator(
+        artifact,
+        {
+            "OPENAI_API_KEY": "sk-test-not-a-real-key",
+            "OPENAI_BASE_URL": f"http://127.0.0.1:{closed}/v1",
+            "OPENAI_MAX_RETRIES": "0",
+            "OPENAI_TIMEOUT": "2",
+        },
+        tmp_path / "rie.log",
+    )
+    try:
+        reply = parse(rie.invoke(http_v2("POST", "/chat_with_docs/run", body={"question": "What is it?"})))
+    finally:
+        rie.stop()
+    assert reply.status == 500
+    detail = reply.json()["detail"]
+    assert detail.startswith("Pipeline execution failed: ") and "Connection error" in detail
+    assert "Traceback" not in detail
