@@ -1,8 +1,9 @@
 """`python -m core.sources.child`: fetch one S3 source in a child process and print its report as JSON.
 
 Why a process: fetching costs ~180 ms of CPU (importing botocore, building the client, hashing), and the
-parent spends the same time importing Haystack. A child runs on the other vCPU (Lambda has two from
-1,769 MB), the GIL cannot serialise the two, and a hung child can be killed at the deadline.
+parent spends the same time importing Haystack. With more than one vCPU (Lambda gives more than one above
+1,769 MB) a child runs beside the parent where a thread would wait for the GIL, and a hung child can be
+killed at the deadline.
 """
 
 from __future__ import annotations
