@@ -6,6 +6,8 @@ against the floor measured right beside them:
 * cold start: process start → first `/status` answer through `handler.lambda_handler`, divided by the
   floor: a process that only imports haystack, fastapi and mangum and sets up the same pipelines.
   Runs alternate (floor, handler, floor, ...) so drift hits both; the median of each is used.
+* emulator: the INIT REPORT of the built artifact (infra/build.py) under aws-lambda-rie, next to the
+  floor run with the same Python 3.13 from the same artifact.
 * S3: cold start with 10 small pipelines fetched from S3 (a moto server on loopback, published with
   infra/publish.py) minus the same 10 baked in, in ms and as a ratio.
 * warm overhead: median of N in-process handler calls minus the median of the same pipeline run called
@@ -151,6 +153,56 @@ def bench_s3(runs: int, count: int = 10) -> dict[str, float]:
     return {"baked_ms": b * 1000, "s3_ms": s * 1000, "ratio": s / b, "added_ms": (s - b) * 1000}
 
 
+def bench_emulator(runs: int) -> dict[str, float]:
+    """INIT REPORT of the built artifact under the emulator vs the floor run from that same artifact.
+
+    Both use .venv-runtime's Python 3.13 with the artifact as working directory and import path; the floor
+    also imports awslambdaric, which Lambda's runtime loads before any handler.
+    """
+    from infra.build import build
+    from infra.emulator import ARCH, RUNTIME_PYTHON, Emulator, lambda_environment
+    from tests.apigw import http_v2
+
+    work = Path(tempfile.mkdtemp(prefix="bench-rie-"))
+    try:
+        artifact = work / "artifact"
+        build(artifact, ARCH)
+        floor_code = "import awslambdaric.bootstrap\n" + COLD_FLOOR.format(pipelines=str(artifact / "pipelines"))
+        env = lambda_environment(str(artifact))
+
+        def floor_once() -> float:
+            started = time.perf_counter()
+            proc = subprocess.run(
+                [str(RUNTIME_PYTHON), "-c", floor_code],
+                cwd=artifact,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            if proc.stdout.strip() != "ready":
+                raise RuntimeError(f"floor failed: {proc.stderr[-2000:]}")
+            return (time.perf_counter() - started) * 1000
+
+        def init_once(i: int) -> float:
+            rie = Emulator(artifact, {}, work / f"rie-{i}.log", read_only=False)
+            try:
+                assert rie.invoke(http_v2("GET", "/status"))["statusCode"] == 200
+                return rie.init_ms()
+            finally:
+                rie.stop()
+
+        floor_once(), init_once(-1)  # warm the page cache
+        floors, inits = [], []
+        for i in range(runs):
+            floors.append(floor_once())
+            inits.append(init_once(i))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    floor, init = statistics.median(floors), statistics.median(inits)
+    return {"floor_ms": floor, "init_ms": init, "ratio": init / floor}
+
+
 def _median_ms(fn, n: int) -> float:
     samples = []
     for _ in range(n):
@@ -214,6 +266,7 @@ def main() -> None:
 
     cold = bench_cold(args.runs)
     s3 = bench_s3(args.runs)
+    rie = bench_emulator(args.runs)
     warm = bench_warm(args.calls)
 
     rows = [
@@ -225,6 +278,15 @@ def main() -> None:
             f"{cold['cold_ms']:.0f} ms vs {cold['floor_ms']:.0f} ms",
         ),
     ]
+    rows.append(
+        (
+            "emulator INIT REPORT / floor",
+            f"{rie['ratio']:.2f}",
+            "(report)",
+            True,
+            f"{rie['init_ms']:.0f} ms vs {rie['floor_ms']:.0f} ms (built artifact)",
+        )
+    )
     rows.append(
         (
             "10 pipelines: S3 / baked in",
@@ -253,7 +315,7 @@ def main() -> None:
     for label, value, target, ok, detail in rows:
         print(f"{label:34} {value:>12} {target:>12}  {'ok' if ok else 'MISS':4}  {detail}")
     if args.json:
-        args.json.write_text(json.dumps({"cold": cold, "s3": s3, "warm": warm}, indent=2))
+        args.json.write_text(json.dumps({"cold": cold, "s3": s3, "emulator": rie, "warm": warm}, indent=2))
 
 
 if __name__ == "__main__":

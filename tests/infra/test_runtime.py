@@ -5,33 +5,20 @@ The emulator (`aws-lambda-rie`, shipped inside the aws-sam-cli wheel) and the ru
 does: init phase, then invocations over the Runtime API. Events are the `sam local generate-event`
 templates (tests/events/) edited per case.
 
-The artifact is `$LAMBDA_ARTIFACT` (what `make ci` passes: sam build's output) or, by default, one built
+The artifact is `$LAMBDA_ARTIFACT` (what `make release-check` passes: sam build's output) or, by default, one built
 here by infra/build.py for this machine's architecture: the same code `sam build` runs.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import platform
-import re
-import shutil
-import signal
-import socket
-import subprocess
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from infra.emulator import ARCH, Emulator, free_port
 from tests.apigw import http_v2, parse
-from tests.cold import ROOT
-
-ARCH = "arm64" if platform.machine() in ("aarch64", "arm64") else "x86_64"
-RIE = ROOT / ".venv-sam/lib/python3.13/site-packages/samcli/local/rapid" / f"aws-lambda-rie-{ARCH}"
-RUNTIME_PYTHON = ROOT / ".venv-runtime/bin/python"
-READ_ONLY = os.geteuid() == 0 and shutil.which("unshare") is not None
 
 
 @pytest.fixture(scope="session")
@@ -44,83 +31,6 @@ def artifact(tmp_path_factory) -> Path:
     target = tmp_path_factory.mktemp("artifact")
     build(target, ARCH)
     return target
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Emulator:
-    """aws-lambda-rie running the artifact; `invoke(event)` is one Lambda invocation."""
-
-    def __init__(self, artifact: Path, env: dict[str, str], log: Path) -> None:
-        for needed, how in ((RIE, "make install (SAM CLI venv)"), (RUNTIME_PYTHON, "make install (runtime venv)")):
-            if not needed.exists():
-                pytest.fail(f"{needed} is missing: run {how}")
-        self.port = _free_port()
-        self.log = log
-        task = "/var/task" if READ_ONLY else str(artifact)
-        command = (
-            f'exec "$RIE" --runtime-interface-emulator-address 127.0.0.1:{self.port} '
-            f'--runtime-api-address 127.0.0.1:{_free_port()} "$RUNTIME_PYTHON" -m awslambdaric handler.lambda_handler'
-        )
-        if READ_ONLY:
-            # Lambda's /var/task: the artifact, mounted read-only, as the working directory
-            command = (
-                'mount -t tmpfs tmpfs /var && mkdir /var/task && mount --bind "$ARTIFACT" /var/task '
-                "&& mount -o remount,bind,ro /var/task && cd /var/task && " + command
-            )
-        base = {
-            "PATH": "/usr/bin:/bin",
-            "HOME": "/tmp",
-            "LANG": "C.UTF-8",
-            "TZ": ":UTC",
-            "LAMBDA_TASK_ROOT": task,
-            "PYTHONPATH": task,
-            "AWS_REGION": "us-east-1",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_LAMBDA_FUNCTION_NAME": "haystack-lambda",
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "2048",
-            "AWS_LAMBDA_FUNCTION_TIMEOUT": "29",
-            "HAYSTACK_TELEMETRY_ENABLED": "False",  # as the template sets it
-            "RIE": str(RIE),
-            "RUNTIME_PYTHON": str(RUNTIME_PYTHON),
-            "ARTIFACT": str(artifact),
-        }
-        prefix = ["unshare", "-m", "--propagation", "private"] if READ_ONLY else []
-        self.proc = subprocess.Popen(
-            [*prefix, "sh", "-c", command],
-            cwd=str(artifact),
-            env={**base, **env},
-            stdout=log.open("wb"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                if self.proc.poll() is not None:
-                    pytest.fail(f"the emulator exited: {log.read_text()[-2000:]}")
-                time.sleep(0.05)
-        pytest.fail("the emulator did not listen within 30 s")
-
-    def invoke(self, event: dict) -> dict:
-        url = f"http://127.0.0.1:{self.port}/2015-03-31/functions/function/invocations"
-        return httpx.post(url, content=json.dumps(event), timeout=60).json()
-
-    def init_ms(self) -> float:
-        match = re.search(r"INIT REPORT\(durationMs: ([0-9.]+)\)", self.log.read_text())
-        assert match, self.log.read_text()[-2000:]
-        return float(match.group(1))
-
-    def stop(self) -> None:
-        os.killpg(self.proc.pid, signal.SIGTERM)
-        self.proc.wait(timeout=10)
 
 
 def _files(root: Path) -> set[str]:
@@ -176,7 +86,7 @@ def test_binary_multipart_upload(emulator):
 
 def test_pipeline_failure_500(artifact, tmp_path):
     """The LLM behind chat_with_docs is unreachable: a 500 with Hayhooks' message, no traceback."""
-    closed = _free_port()
+    closed = free_port()
     rie = Emulator(
         artifact,
         {
