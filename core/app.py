@@ -8,6 +8,10 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
+from core.body_limit import BodyLimitMiddleware
+from core.openai import chat as openai_chat
+from core.openai import models as openai_models
+from core.openai import responses as openai_responses
 from core.registry import Registry
 from core.request_id import RequestIdMiddleware
 from core.routes import deploy, status
@@ -42,6 +46,7 @@ class PipelineApp(FastAPI):
                 expose_headers=list(cors.expose_headers),
                 max_age=cors.max_age,
             )
+        stack = BodyLimitMiddleware(stack, self.state.settings.max_request_bytes)
         return RequestIdMiddleware(stack)
 
 
@@ -53,9 +58,13 @@ def create_app(settings: Settings, registry: Registry, *, sync_inline: bool = Fa
     app = PipelineApp(title=TITLE, description=DESCRIPTION)
     app.state.settings = settings
     app.state.registry = registry
+    app.state.sync_inline = sync_inline
 
     app.include_router(status.router)
     app.include_router(deploy.router)
+    app.include_router(openai_models.router)
+    app.include_router(openai_chat.router)
+    app.include_router(openai_responses.router)
     for pipeline in registry.loaded.values():
         if pipeline.run is not None:
             add_run_route(app, pipeline, show_tracebacks=settings.show_tracebacks, sync_inline=sync_inline)

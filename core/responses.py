@@ -12,10 +12,14 @@ truncated 200.
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
+from pathlib import Path
 from typing import Any
 
-from starlette.responses import Response, StreamingResponse
+from starlette.background import BackgroundTask
+from starlette.responses import FileResponse, Response, StreamingResponse
 
 STREAM_TYPES = (Generator, AsyncGenerator)
 
@@ -69,3 +73,24 @@ def stream(result: Iterator[Any] | AsyncIterator[Any]) -> StreamingResponse:
     return StreamingResponse(
         (part for item in result if (part := format_item(item)) is not None), media_type="text/plain"
     )
+
+
+def remove_temp_file_after_sending(response: Response) -> Response:
+    """A `FileResponse` of a file in the temp dir is deleted once sent.
+
+    On Lambda /tmp (512 MB by default) survives between invocations of a warm environment: files a wrapper
+    writes there for each response would fill it. Files elsewhere, and responses that already carry a
+    background task, are left alone.
+    """
+    if isinstance(response, FileResponse) and response.background is None:
+        path = Path(response.path).resolve()
+        if path.is_relative_to(Path(tempfile.gettempdir()).resolve()):
+            response.background = BackgroundTask(_remove, path)
+    return response
+
+
+def _remove(path: Path) -> None:
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass

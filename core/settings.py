@@ -67,6 +67,7 @@ class Settings:
     pipelines_s3_max_mb: int = 200
     pipelines_s3_concurrency: int = 16
     pipelines_strict: bool = False
+    max_request_bytes: int = 6 * 1024 * 1024
 
     def __post_init__(self) -> None:
         if self.cors.allow_credentials and "*" in self.cors.allow_origins:
@@ -106,6 +107,7 @@ class Settings:
             pipelines_s3_max_mb=env.int("HAYHOOKS_PIPELINES_S3_MAX_MB", 200, minimum=1, maximum=10240),
             pipelines_s3_concurrency=env.int("HAYHOOKS_PIPELINES_S3_CONCURRENCY", 16, minimum=1, maximum=64),
             pipelines_strict=env.bool("HAYHOOKS_PIPELINES_STRICT", False),
+            max_request_bytes=env.int("HAYHOOKS_MAX_REQUEST_BYTES", 6 * 1024 * 1024, minimum=1024),
         )
 
 

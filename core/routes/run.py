@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 
 from core.redact import redact
 from core.registry import LoadedPipeline
-from core.responses import STREAM_TYPES, drain, stream
+from core.responses import STREAM_TYPES, drain, remove_temp_file_after_sending, stream
 
 logger = logging.getLogger("core.run")
 
@@ -41,7 +41,7 @@ def add_run_route(app: FastAPI, pipeline: LoadedPipeline, *, show_tracebacks: bo
             else:
                 result = await run_in_threadpool(method, **payload)
             if isinstance(result, Response):
-                return result
+                return remove_temp_file_after_sending(result)
             if isinstance(result, STREAM_TYPES):
                 return await drain(result) if sync_inline else stream(result)
             if response_model is None:

@@ -1,0 +1,88 @@
+"""Finding the wrapper for a `model` and calling its chat or responses method, with Hayhooks' errors."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import HTTPException, Request
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+
+from core.redact import redact
+from core.registry import Registry
+from core.wrapper import implements
+
+logger = logging.getLogger("core.openai")
+
+
+@dataclass(frozen=True)
+class Operation:
+    sync_method: str
+    async_method: str
+    not_implemented: str
+
+
+CHAT = Operation("run_chat_completion", "run_chat_completion_async", "Chat endpoint not implemented for this model")
+RESPONSES = Operation("run_response", "run_response_async", "Responses endpoint not implemented for this model")
+
+
+def execution_failed(exc: Exception) -> HTTPException:
+    logger.exception("OpenAI-compatible call failed")
+    return HTTPException(status_code=500, detail=f"Pipeline execution failed: {redact(str(exc))}")
+
+
+async def call_wrapper(request: Request, operation: Operation, model: str, arguments: dict[str, Any]) -> Any:
+    """Run the wrapper method for `model`; HTTPException with Hayhooks' status and detail on failure."""
+    registry: Registry = request.app.state.registry
+    pipeline = registry.get(model)
+    if pipeline is None:
+        failed = registry.failed.get(model)
+        if failed is not None:
+            raise HTTPException(status_code=503, detail=f"Pipeline '{model}' failed to load: {failed.reason}")
+        raise HTTPException(status_code=404, detail=f"Pipeline '{model}' not found or not a pipeline wrapper")
+    wrapper_cls = type(pipeline.wrapper)
+    if implements(wrapper_cls, operation.async_method):
+        name, is_async = operation.async_method, True
+    elif implements(wrapper_cls, operation.sync_method):
+        name, is_async = operation.sync_method, False
+    else:
+        raise HTTPException(status_code=501, detail=operation.not_implemented)
+    method = getattr(pipeline.wrapper, name)
+    kwargs = {"model": model, **arguments}
+    if "headers" in inspect.signature(method).parameters:
+        kwargs["headers"] = request.headers
+    try:
+        if is_async:
+            return await method(**kwargs)
+        if request.app.state.sync_inline:
+            return method(**kwargs)
+        return await run_in_threadpool(method, **kwargs)
+    except HTTPException:
+        raise
+    except Exception as exc:
+        raise execution_failed(exc) from exc
+
+
+def as_async(result: Iterator[Any] | AsyncIterator[Any], *, inline: bool) -> AsyncIterator[Any]:
+    """One async view of a wrapper's stream: sync generators run inline (Lambda) or in the thread pool."""
+    if isinstance(result, AsyncIterator):
+        return result
+    if not inline:
+        return iterate_in_threadpool(result)
+
+    async def iterate() -> AsyncIterator[Any]:
+        for item in result:
+            yield item
+
+    return iterate()
+
+
+def chunk_text(chunk: Any) -> str:
+    """The text a chunk carries: a str as it is, else its `.content` (Haystack StreamingChunk)."""
+    if isinstance(chunk, str):
+        return chunk
+    content = getattr(chunk, "content", None)
+    return content if isinstance(content, str) else ""

@@ -1,0 +1,23 @@
+"""`GET /v1/models` (and `/models`): every loaded pipeline, as an OpenAI model list."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+router = APIRouter(tags=["openai"])
+
+
+@router.get("/v1/models", summary="List models (OpenAI-compatible): the loaded pipelines")
+@router.get("/models", summary="List models (OpenAI-compatible): the loaded pipelines", include_in_schema=False)
+async def list_models(request: Request) -> dict[str, Any]:
+    created = int(time.time())
+    return {
+        "object": "list",
+        "data": [
+            {"id": name, "name": name, "object": "model", "created": created, "owned_by": "hayhooks"}
+            for name in request.app.state.registry.names()
+        ],
+    }
