@@ -42,7 +42,7 @@ def test_publish_then_cold_start_from_s3(s3_server, tmp_path, layout):
     flags = ["--bundle"] if layout == "bundle" else []
     proc = cli("pipelines", f"s3://{BUCKET}/{layout}/", *flags, env=env)
     assert proc.returncode == 0, proc.stderr
-    assert "validated: chat_with_docs, file_stats, greeting, prompt_builder, search_docs" in proc.stderr
+    assert "validated: bedrock_chat, chat_with_docs, file_stats, greeting, prompt_builder, search_docs" in proc.stderr
     line = proc.stdout.strip().splitlines()[-1]
     assert line.startswith(f"HAYHOOKS_PIPELINES_S3_URI=s3://{BUCKET}/{layout}/")
     uri = line.split("=", 1)[1]
@@ -57,7 +57,7 @@ def test_publish_then_cold_start_from_s3(s3_server, tmp_path, layout):
     )
     status, run = replies(cold)
     body = status["body"]
-    assert body["pipelines"] == ["chat_with_docs", "file_stats", "greeting", "prompt_builder", "search_docs"]
+    assert body["pipelines"] == ["bedrock_chat", "chat_with_docs", "file_stats", "greeting", "prompt_builder", "search_docs"]
     assert body["pipeline_sources"]["search_docs"] == {"source": "s3", "version": version}
     (s3,) = [s for s in body["sources"] if s["kind"] == "s3"]
     assert s3["ok"] and s3["pinned"] and s3["version"] == version

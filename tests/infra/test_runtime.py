@@ -51,12 +51,12 @@ def test_status_and_init_report(emulator):
     reply = parse(emulator.invoke(http_v2("GET", "/status")))
     assert reply.status == 200
     body = reply.json()
-    assert body["pipelines"] == ["chat_with_docs", "file_stats", "greeting", "prompt_builder", "search_docs"]
+    assert body["pipelines"] == ["bedrock_chat", "chat_with_docs", "file_stats", "greeting", "prompt_builder", "search_docs"]
     assert body["failed"] == []
     init_ms = emulator.init_ms()
     print(f"\nINIT REPORT of the built artifact under the emulator: {init_ms:.0f} ms")
     assert 0 < init_ms < 10_000  # Lambda's init limit
-    assert "Loaded 5 pipeline(s)" in emulator.log.read_text()
+    assert "Loaded 6 pipeline(s)" in emulator.log.read_text()
 
 
 def test_run(emulator):

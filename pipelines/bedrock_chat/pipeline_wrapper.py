@@ -1,0 +1,74 @@
+"""Chat on Amazon Bedrock (Converse API), authenticated by the function's IAM role: no API key.
+
+Set the model with BEDROCK_MODEL_ID (the template's `BedrockModelId` parameter also grants the role
+`bedrock:InvokeModel*` on exactly that model). Without an AWS region configured (say, `make run` on a
+laptop with no AWS setup) it loads and every request answers 503 saying what is missing.
+"""
+
+import os
+
+from fastapi import HTTPException
+from haystack import Pipeline
+from haystack.dataclasses import ChatMessage
+
+from core import BasePipelineWrapper, streaming_generator
+
+MODEL_ID = os.environ.get("BEDROCK_MODEL_ID", "amazon.nova-lite-v1:0")
+SYSTEM = "You are a concise assistant. Answer in at most three sentences."
+# OpenAI request fields -> Converse inferenceConfig fields
+GENERATION_FIELDS = {"temperature": "temperature", "max_tokens": "maxTokens", "top_p": "topP", "stop": "stopSequences"}
+
+
+def _messages(messages: list[dict]) -> list[ChatMessage]:
+    converted = [ChatMessage.from_system(SYSTEM)]
+    for message in messages:
+        content = message.get("content")
+        if isinstance(content, list):
+            content = "\n".join(p.get("text", "") for p in content if p.get("type") == "text")
+        if message.get("role") == "user":
+            converted.append(ChatMessage.from_user(content or ""))
+        elif message.get("role") == "assistant":
+            converted.append(ChatMessage.from_assistant(content or ""))
+        elif message.get("role") == "system":
+            converted.append(ChatMessage.from_system(content or ""))
+    return converted
+
+
+class PipelineWrapper(BasePipelineWrapper):
+    def setup(self) -> None:
+        self.pipeline = None
+        if not (os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")):
+            return
+        from haystack_integrations.components.generators.amazon_bedrock import AmazonBedrockChatGenerator
+
+        self.pipeline = Pipeline()
+        self.pipeline.add_component("llm", AmazonBedrockChatGenerator(model=MODEL_ID))
+        self.pipeline.warm_up()  # the Bedrock client is built now, in the init phase, not by the first request
+
+    def _require_pipeline(self) -> Pipeline:
+        if self.pipeline is None:
+            raise HTTPException(
+                status_code=503,
+                detail="bedrock_chat needs an AWS region (AWS_REGION) and credentials: on Lambda the function's "
+                "role provides them; locally configure the AWS CLI or set AWS_PROFILE",
+            )
+        return self.pipeline
+
+    def run_chat_completion(self, model: str, messages: list[dict], body: dict):
+        pipeline = self._require_pipeline()
+        generation = {GENERATION_FIELDS[k]: v for k, v in body.items() if k in GENERATION_FIELDS and v is not None}
+        run_args = {"llm": {"messages": _messages(messages), "generation_kwargs": generation}}
+        if body.get("stream"):
+            return streaming_generator(pipeline, pipeline_run_args=run_args)
+        return pipeline.run(run_args)["llm"]["replies"][0].text
+
+    def run_api(self, question: str) -> str:
+        """Ask the Bedrock model one question.
+
+        Args:
+            question: The question.
+        """
+        pipeline = self._require_pipeline()
+        return pipeline.run({"llm": {"messages": _messages([{"role": "user", "content": question}])}})["llm"][
+            "replies"
+        ][0].text
