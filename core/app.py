@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
+from core.access_log import AccessLogMiddleware
 from core.body_limit import BodyLimitMiddleware
 from core.openai import chat as openai_chat
 from core.openai import models as openai_models
@@ -47,6 +48,7 @@ class PipelineApp(FastAPI):
                 max_age=cors.max_age,
             )
         stack = BodyLimitMiddleware(stack, self.state.settings.max_request_bytes)
+        stack = AccessLogMiddleware(stack, self.state.request_observers)
         return RequestIdMiddleware(stack)
 
 
@@ -59,6 +61,7 @@ def create_app(settings: Settings, registry: Registry, *, sync_inline: bool = Fa
     app.state.settings = settings
     app.state.registry = registry
     app.state.sync_inline = sync_inline
+    app.state.request_observers = []  # called with each request's RequestRecord (metrics on Lambda)
 
     app.include_router(status.router)
     app.include_router(deploy.router)

@@ -25,11 +25,17 @@ def build_service(settings: Settings | None = None, *, sync_inline: bool = False
     for failed in registry.failed.values():
         logger.error("Pipeline '%s' failed to load (%s): %s", failed.name, failed.stage, failed.reason)
     logger.info(
-        "Loaded %d pipeline(s) from %s in %.0f ms: %s%s",
+        "Loaded %d pipeline(s) in %.0f ms: %s%s",
         len(registry.loaded),
-        settings.pipelines_dir,
         registry.init_ms,
         ", ".join(registry.names()) or "none",
         f"; {len(registry.failed)} failed: {', '.join(registry.failed)}" if registry.failed else "",
+        extra={
+            "cold_start_summary": True,
+            "pipelines_loaded": registry.names(),
+            "pipelines_failed": list(registry.failed),
+            "sources": [{"kind": s.kind, "uri": s.uri, "version": s.version, "ok": s.ok} for s in registry.sources],
+            "init_ms": round(registry.init_ms, 1),
+        },
     )
     return create_app(settings, registry, sync_inline=sync_inline), registry

@@ -37,6 +37,7 @@ def execution_failed(exc: Exception) -> HTTPException:
 async def call_wrapper(request: Request, operation: Operation, model: str, arguments: dict[str, Any]) -> Any:
     """Run the wrapper method for `model`; HTTPException with Hayhooks' status and detail on failure."""
     registry: Registry = request.app.state.registry
+    request.state.pipeline = model
     pipeline = registry.get(model)
     if pipeline is None:
         failed = registry.failed.get(model)

@@ -30,6 +30,7 @@ def add_run_route(app: FastAPI, pipeline: LoadedPipeline, *, show_tracebacks: bo
     response_model = spec.response_model
 
     async def call(run_req: Any, request: Request) -> Any:
+        request.state.pipeline = name
         payload = run_req.model_dump()
         if spec.wants_headers:
             payload["headers"] = request.headers

@@ -1,5 +1,6 @@
 """Cold start in a fresh process, as Lambda's init phase runs it: `import handler`, then invocations."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -11,17 +12,44 @@ from tests.cold import INVOKE, ROOT, clean_env, replies, run_cold
 from tests.conftest import FIXTURE_PIPELINES
 
 
-def test_fresh_process_serves_and_logs_each_failed_pipeline():
+def _json_logs(stdout: str) -> list[dict]:
+    records = []
+    for line in stdout.splitlines():
+        if line.startswith("{"):
+            record = json.loads(line)
+            if "level" in record:
+                records.append(record)
+    return records
+
+
+def test_fresh_process_serves_and_logs_json_lines():
     proc = run_cold(
         [("GET", "/status", None), ("POST", "/echo/run", {"text": "x"})],
-        env={"HAYHOOKS_PIPELINES_DIR": str(FIXTURE_PIPELINES), "HAYHOOKS_ADDITIONAL_PYTHON_PATH": ""},
+        env={
+            "HAYHOOKS_PIPELINES_DIR": str(FIXTURE_PIPELINES),
+            "HAYHOOKS_ADDITIONAL_PYTHON_PATH": str(FIXTURE_PIPELINES.parent / "python_path"),
+            "AWS_LAMBDA_FUNCTION_NAME": "haystack-lambda",  # as on Lambda: JSON logs
+        },
     )
     status, run = replies(proc)
     assert status["status"] == 200 and "echo" in status["body"]["pipelines"]
     assert run["body"]["result"]["text"] == "x"
-    for failed in status["body"]["failed"]:
-        assert f"Pipeline '{failed['name']}' failed to load ({failed['stage']}): {failed['reason']}" in proc.stderr
     assert "There is no current event loop" not in proc.stderr
+    logs = _json_logs(proc.stdout)
+    assert all({"level", "location", "message", "timestamp", "service"} <= set(r) for r in logs)
+    errors = {r["message"] for r in logs if r["level"] == "ERROR"}
+    for failed in status["body"]["failed"]:
+        assert f"Pipeline '{failed['name']}' failed to load ({failed['stage']}): {failed['reason']}" in errors
+    (summary,) = [r for r in logs if r.get("cold_start_summary")]
+    assert summary["pipelines_loaded"] == status["body"]["pipelines"]
+    assert summary["pipelines_failed"] == [f["name"] for f in status["body"]["failed"]]
+    assert summary["init_ms"] > 0 and summary["sources"][0]["kind"] == "package"
+    first, second = [r for r in logs if r.get("path") in ("/status", "/echo/run")]
+    assert first["method"] == "GET" and first["status"] == 200 and first["cold_start"] is True
+    assert second["pipeline"] == "echo" and second["cold_start"] is False and second["duration_ms"] > 0
+    for record in (first, second):
+        assert len(record["request_id"]) == 36 and len(record["correlation_id"]) == 36
+        assert "x" not in {str(v) for v in record.values()}  # the body is never logged
 
 
 def test_invalid_setting_fails_the_cold_start_naming_the_variable():
@@ -34,7 +62,7 @@ def test_server_only_settings_are_noted_once():
     proc = run_cold([("GET", "/status", None)], env={"HAYHOOKS_PORT": "1416", "HAYHOOKS_WORKERS": "4"})
     assert proc.returncode == 0, proc.stderr
     assert (
-        proc.stderr.count("Ignored on Lambda (they configure a long-running server): HAYHOOKS_PORT, HAYHOOKS_WORKERS")
+        proc.stdout.count("Ignored on Lambda (they configure a long-running server): HAYHOOKS_PORT, HAYHOOKS_WORKERS")
         == 1
     )
 
@@ -94,4 +122,4 @@ def test_haystack_telemetry_is_off_by_default():
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.split() == ["False", "None"]
+    assert proc.stdout.strip().splitlines()[-1].split() == ["False", "None"]

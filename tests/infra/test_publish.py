@@ -57,7 +57,14 @@ def test_publish_then_cold_start_from_s3(s3_server, tmp_path, layout):
     )
     status, run = replies(cold)
     body = status["body"]
-    assert body["pipelines"] == ["bedrock_chat", "chat_with_docs", "file_stats", "greeting", "prompt_builder", "search_docs"]
+    assert body["pipelines"] == [
+        "bedrock_chat",
+        "chat_with_docs",
+        "file_stats",
+        "greeting",
+        "prompt_builder",
+        "search_docs",
+    ]
     assert body["pipeline_sources"]["search_docs"] == {"source": "s3", "version": version}
     (s3,) = [s for s in body["sources"] if s["kind"] == "s3"]
     assert s3["ok"] and s3["pinned"] and s3["version"] == version

@@ -51,7 +51,14 @@ def test_status_and_init_report(emulator):
     reply = parse(emulator.invoke(http_v2("GET", "/status")))
     assert reply.status == 200
     body = reply.json()
-    assert body["pipelines"] == ["bedrock_chat", "chat_with_docs", "file_stats", "greeting", "prompt_builder", "search_docs"]
+    assert body["pipelines"] == [
+        "bedrock_chat",
+        "chat_with_docs",
+        "file_stats",
+        "greeting",
+        "prompt_builder",
+        "search_docs",
+    ]
     assert body["failed"] == []
     init_ms = emulator.init_ms()
     print(f"\nINIT REPORT of the built artifact under the emulator: {init_ms:.0f} ms")

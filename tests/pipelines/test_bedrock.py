@@ -58,8 +58,9 @@ def test_chat_completion_sends_the_converse_request(bedrock):
 
 def test_bedrock_error_is_a_500_with_the_reason(bedrock, invoke):
     handler, stubber = bedrock
-    stubber.add_client_error("converse", service_error_code="AccessDeniedException", service_message="not allowed",
-                             http_status_code=403)
+    stubber.add_client_error(
+        "converse", service_error_code="AccessDeniedException", service_message="not allowed", http_status_code=403
+    )
     reply = invoke(http_v2("POST", "/bedrock_chat/run", body={"question": "hi"}), handler=handler)
     assert reply.status == 500
     detail = reply.json()["detail"]

@@ -20,7 +20,14 @@ def examples():
 
 def test_all_examples_load(examples, invoke):
     status = invoke(http_v2("GET", "/status"), handler=examples).json()
-    assert status["pipelines"] == ["bedrock_chat", "chat_with_docs", "file_stats", "greeting", "prompt_builder", "search_docs"]
+    assert status["pipelines"] == [
+        "bedrock_chat",
+        "chat_with_docs",
+        "file_stats",
+        "greeting",
+        "prompt_builder",
+        "search_docs",
+    ]
     assert status["failed"] == []
 
 
