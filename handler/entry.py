@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from typing import Any
 
 from mangum import Mangum
@@ -14,6 +15,7 @@ from core.root_path import RootPathMiddleware
 from core.service import build_service
 from core.settings import Settings, server_only_variables_set
 from handler.events import classify, describe, stage_root_path
+from handler.metrics import PipelineMetrics
 
 logger = logging.getLogger("handler")
 
@@ -30,7 +32,10 @@ class LambdaHandler:
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings.from_env()
+        started = time.perf_counter()
         self.app, self.registry = build_service(self.settings, sync_inline=True)
+        self.metrics = PipelineMetrics(init_ms=(time.perf_counter() - started) * 1000)
+        self.app.state.request_observers.append(self.metrics.observe)
         if ignored := server_only_variables_set():
             logger.info("Ignored on Lambda (they configure a long-running server): %s", ", ".join(ignored))
         # Mangum 0.22 asks asyncio for the current loop when built; on 3.13 that warns unless one is set.
@@ -39,6 +44,12 @@ class LambdaHandler:
         self.adapter = Mangum(RootPathMiddleware(self.app, self.settings.root_path, _stage_root), lifespan="off")
 
     def __call__(self, event: Any, context: Any) -> dict[str, Any]:
+        try:
+            return self._answer(event, context)
+        finally:
+            self.metrics.flush()  # every invocation, error paths included
+
+    def _answer(self, event: Any, context: Any) -> dict[str, Any]:
         kind = classify(event)
         if kind == "http":
             try:
