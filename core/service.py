@@ -11,6 +11,7 @@ from core.app import create_app
 from core.loader import load_registry
 from core.logs import configure_logging
 from core.registry import Registry
+from core.secrets import resolve as resolve_secrets
 from core.settings import Settings
 
 logger = logging.getLogger("core.service")
@@ -21,6 +22,7 @@ def build_service(settings: Settings | None = None, *, sync_inline: bool = False
     os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level)
+    resolve_secrets(settings.secrets)  # before any pipeline's setup() reads its keys
     registry = load_registry(settings)
     for failed in registry.failed.values():
         logger.error("Pipeline '%s' failed to load (%s): %s", failed.name, failed.stage, failed.reason)

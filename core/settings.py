@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from core.secrets import SecretRef, parse_secrets
+
 _TRUE = {"1", "true", "yes", "on", "y", "t"}
 _FALSE = {"0", "false", "no", "off", "n", "f", ""}
 _LOG_LEVELS = {
@@ -68,6 +70,7 @@ class Settings:
     pipelines_s3_concurrency: int = 16
     pipelines_strict: bool = False
     max_request_bytes: int = 6 * 1024 * 1024
+    secrets: tuple[SecretRef, ...] = ()
 
     def __post_init__(self) -> None:
         if self.cors.allow_credentials and "*" in self.cors.allow_origins:
@@ -108,6 +111,7 @@ class Settings:
             pipelines_s3_concurrency=env.int("HAYHOOKS_PIPELINES_S3_CONCURRENCY", 16, minimum=1, maximum=64),
             pipelines_strict=env.bool("HAYHOOKS_PIPELINES_STRICT", False),
             max_request_bytes=env.int("HAYHOOKS_MAX_REQUEST_BYTES", 6 * 1024 * 1024, minimum=1024),
+            secrets=env.secrets("HAYHOOKS_SECRETS"),
         )
 
 
@@ -158,6 +162,12 @@ class _Env:
         if not minimum <= value <= maximum:
             raise SettingsError(f"{name} must be from {minimum:g} to {maximum:g}, got {value:g}")
         return value
+
+    def secrets(self, name: str) -> tuple[SecretRef, ...]:
+        try:
+            return parse_secrets(self._environ.get(name, ""), name)
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from None
 
     def s3_uri(self, name: str) -> str:
         raw = self._environ.get(name, "").strip()
