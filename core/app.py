@@ -9,6 +9,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from core.access_log import AccessLogMiddleware
+from core.auth import ApiKeyMiddleware
 from core.body_limit import BodyLimitMiddleware
 from core.openai import chat as openai_chat
 from core.openai import models as openai_models
@@ -35,6 +36,10 @@ class PipelineApp(FastAPI):
 
     def build_middleware_stack(self):  # type: ignore[override]
         stack = super().build_middleware_stack()
+        settings = self.state.settings
+        stack = ApiKeyMiddleware(
+            stack, self.state.api_keys, public_status=settings.auth_public_status, public_docs=settings.auth_public_docs
+        )
         cors = self.state.settings.cors
         if cors.enabled:
             stack = CORSMiddleware(
@@ -52,7 +57,9 @@ class PipelineApp(FastAPI):
         return RequestIdMiddleware(stack)
 
 
-def create_app(settings: Settings, registry: Registry, *, sync_inline: bool = False) -> FastAPI:
+def create_app(
+    settings: Settings, registry: Registry, *, sync_inline: bool = False, api_keys: tuple[bytes, ...] = ()
+) -> FastAPI:
     """Build the app. `sync_inline` calls sync wrappers on the event loop (right for Lambda only).
 
     `settings.root_path` is applied by the server in front (uvicorn under `make run`, the handler on Lambda).
@@ -61,6 +68,7 @@ def create_app(settings: Settings, registry: Registry, *, sync_inline: bool = Fa
     app.state.settings = settings
     app.state.registry = registry
     app.state.sync_inline = sync_inline
+    app.state.api_keys = api_keys  # empty: no authentication (see core/auth.py)
     app.state.request_observers = []  # called with each request's RequestRecord (metrics on Lambda)
 
     app.include_router(status.router)

@@ -8,6 +8,7 @@ import os
 from fastapi import FastAPI
 
 from core.app import create_app
+from core.auth import load_api_keys
 from core.loader import load_registry
 from core.logs import configure_logging
 from core.registry import Registry
@@ -23,6 +24,7 @@ def build_service(settings: Settings | None = None, *, sync_inline: bool = False
     settings = settings or Settings.from_env()
     configure_logging(settings.log_level)
     resolve_secrets(settings.secrets)  # before any pipeline's setup() reads its keys
+    api_keys = load_api_keys()
     registry = load_registry(settings)
     for failed in registry.failed.values():
         logger.error("Pipeline '%s' failed to load (%s): %s", failed.name, failed.stage, failed.reason)
@@ -40,4 +42,6 @@ def build_service(settings: Settings | None = None, *, sync_inline: bool = False
             "init_ms": round(registry.init_ms, 1),
         },
     )
-    return create_app(settings, registry, sync_inline=sync_inline), registry
+    if not api_keys:
+        logger.info("No API keys configured: requests are not authenticated by the app")
+    return create_app(settings, registry, sync_inline=sync_inline, api_keys=api_keys), registry

@@ -71,6 +71,8 @@ class Settings:
     pipelines_strict: bool = False
     max_request_bytes: int = 6 * 1024 * 1024
     secrets: tuple[SecretRef, ...] = ()
+    auth_public_status: bool = False
+    auth_public_docs: bool = False
 
     def __post_init__(self) -> None:
         if self.cors.allow_credentials and "*" in self.cors.allow_origins:
@@ -112,6 +114,8 @@ class Settings:
             pipelines_strict=env.bool("HAYHOOKS_PIPELINES_STRICT", False),
             max_request_bytes=env.int("HAYHOOKS_MAX_REQUEST_BYTES", 6 * 1024 * 1024, minimum=1024),
             secrets=env.secrets("HAYHOOKS_SECRETS"),
+            auth_public_status=env.bool("HAYHOOKS_AUTH_PUBLIC_STATUS", False),
+            auth_public_docs=env.bool("HAYHOOKS_AUTH_PUBLIC_DOCS", False),
         )
 
 

@@ -1,0 +1,112 @@
+"""API-key authentication: 401/200 for each way a key is sent, public status and docs, CORS preflight."""
+
+import boto3
+import pytest
+from fastapi.testclient import TestClient
+from moto import mock_aws
+
+from core.app import create_app
+from core.auth import AuthError, load_api_keys
+from core.loader import load_registry
+from core.settings import CorsSettings
+from handler.entry import LambdaHandler
+from tests.apigw import Context, http_v2, parse
+from tests.conftest import fixture_settings
+
+KEYS = (b"first-key-0123456789", b"second-key-0123456789")
+DENIED = {"detail": "Missing or invalid API key: send it as x-api-key or Authorization: Bearer <key>"}
+
+
+@pytest.fixture(scope="module")
+def registry():
+    return load_registry(fixture_settings())
+
+
+def client(registry, **settings):
+    return TestClient(create_app(fixture_settings(**settings), registry, api_keys=KEYS))
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({}, 401),
+        ({"x-api-key": "wrong"}, 401),
+        ({"authorization": "Bearer wrong"}, 401),
+        ({"authorization": "Basic Zmlyc3Qta2V5"}, 401),
+        ({"x-api-key": "first-key-0123456789"}, 200),
+        ({"x-api-key": "second-key-0123456789"}, 200),
+        ({"authorization": "Bearer second-key-0123456789"}, 200),
+        ({"authorization": "bearer first-key-0123456789"}, 200),
+    ],
+)
+def test_keys(registry, headers, status):
+    reply = client(registry).post("/echo/run", json={"text": "x"}, headers=headers)
+    assert reply.status_code == status
+    if status == 401:
+        assert reply.json() == DENIED
+        assert reply.headers["www-authenticate"].startswith("Bearer")
+        assert reply.headers["x-request-id"]
+
+
+def test_status_and_docs_are_protected_unless_made_public(registry):
+    closed = client(registry)
+    assert closed.get("/status").status_code == 401 and closed.get("/docs").status_code == 401
+    open_status = client(registry, auth_public_status=True)
+    assert open_status.get("/status").status_code == 200 and open_status.get("/status/echo").status_code == 200
+    assert open_status.get("/openapi.json").status_code == 401
+    assert open_status.post("/echo/run", json={"text": "x"}).status_code == 401
+    assert client(registry, auth_public_docs=True).get("/openapi.json").status_code == 200
+
+
+def test_no_keys_means_no_authentication(registry):
+    app = create_app(fixture_settings(), registry)
+    assert TestClient(app).post("/echo/run", json={"text": "x"}).status_code == 200
+
+
+def test_cors_preflight_needs_no_key_and_401s_carry_cors_headers(registry):
+    c = client(registry, cors=CorsSettings(allow_origins=("https://app.example",)))
+    preflight = c.options(
+        "/echo/run",
+        headers={
+            "Origin": "https://app.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "x-api-key",
+        },
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "https://app.example"
+    denied = c.post("/echo/run", json={"text": "x"}, headers={"Origin": "https://app.example"})
+    assert denied.status_code == 401 and denied.headers["access-control-allow-origin"] == "https://app.example"
+    denied_origin = c.options(
+        "/echo/run", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
+    )
+    assert denied_origin.status_code == 400 and "access-control-allow-origin" not in denied_origin.headers
+
+
+@pytest.mark.parametrize("secret", ['["k-one", "k-two"]', '{"api_keys": ["k-one", "k-two"]}', "k-one,k-two"])
+def test_keys_from_secrets_manager(monkeypatch, secret):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        arn = boto3.client("secretsmanager").create_secret(Name="api-keys", SecretString=secret)["ARN"]
+        assert load_api_keys({"HAYHOOKS_API_KEYS_SECRET": arn, "HAYHOOKS_API_KEYS": "k-env"}) == (
+            b"k-env",
+            b"k-one",
+            b"k-two",
+        )
+        with pytest.raises(AuthError, match="HAYHOOKS_API_KEYS_SECRET: cannot read Secrets Manager secret 'nope'"):
+            load_api_keys({"HAYHOOKS_API_KEYS_SECRET": "nope"})
+
+
+def test_through_the_lambda_handler(monkeypatch):
+    monkeypatch.setenv("HAYHOOKS_API_KEYS", "lambda-key-0123456789")
+    handler = LambdaHandler(fixture_settings())
+    denied = parse(handler(http_v2("POST", "/echo/run", body={"text": "x"}), Context()))
+    assert denied.status == 401 and denied.json() == DENIED
+    allowed = parse(
+        handler(
+            http_v2("POST", "/echo/run", body={"text": "x"}, headers={"x-api-key": "lambda-key-0123456789"}), Context()
+        )
+    )
+    assert allowed.status == 200
