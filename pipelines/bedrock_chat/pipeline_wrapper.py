@@ -13,7 +13,7 @@ from haystack.dataclasses import ChatMessage
 
 from core import BasePipelineWrapper, streaming_generator
 
-MODEL_ID = os.environ.get("BEDROCK_MODEL_ID", "amazon.nova-lite-v1:0")
+MODEL_ID = os.environ.get("BEDROCK_MODEL_ID") or "amazon.nova-lite-v1:0"  # sam local sets unset values to ""
 SYSTEM = "You are a concise assistant. Answer in at most three sentences."
 # OpenAI request fields -> Converse inferenceConfig fields
 GENERATION_FIELDS = {"temperature": "temperature", "max_tokens": "maxTokens", "top_p": "topP", "stop": "stopSequences"}
