@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from core.access_log import AccessLogMiddleware
 from core.auth import ApiKeyMiddleware
-from core.body_limit import BodyLimitMiddleware
+from core.limits import RequestLimitsMiddleware
 from core.openai import chat as openai_chat
 from core.openai import models as openai_models
 from core.openai import responses as openai_responses
@@ -52,7 +52,12 @@ class PipelineApp(FastAPI):
                 expose_headers=list(cors.expose_headers),
                 max_age=cors.max_age,
             )
-        stack = BodyLimitMiddleware(stack, self.state.settings.max_request_bytes)
+        stack = RequestLimitsMiddleware(
+            stack,
+            max_body=settings.max_request_bytes,
+            max_header_bytes=settings.max_header_bytes,
+            max_json_depth=settings.max_json_depth,
+        )
         stack = AccessLogMiddleware(stack, self.state.request_observers)
         return RequestIdMiddleware(stack)
 
@@ -78,7 +83,13 @@ def create_app(
     app.include_router(openai_responses.router)
     for pipeline in registry.loaded.values():
         if pipeline.run is not None:
-            add_run_route(app, pipeline, show_tracebacks=settings.show_tracebacks, sync_inline=sync_inline)
+            add_run_route(
+                app,
+                pipeline,
+                show_tracebacks=settings.show_tracebacks,
+                sync_inline=sync_inline,
+                timeout_margin_ms=settings.timeout_margin_ms,
+            )
     for failed in registry.failed.values():
         add_failed_run_route(app, failed.name, failed.reason)
 

@@ -71,6 +71,9 @@ class Settings:
     pipelines_strict: bool = False
     max_request_bytes: int = 6 * 1024 * 1024
     secrets: tuple[SecretRef, ...] = ()
+    max_header_bytes: int = 16 * 1024
+    max_json_depth: int = 64
+    timeout_margin_ms: int = 500
     auth_public_status: bool = False
     auth_public_docs: bool = False
 
@@ -114,6 +117,9 @@ class Settings:
             pipelines_strict=env.bool("HAYHOOKS_PIPELINES_STRICT", False),
             max_request_bytes=env.int("HAYHOOKS_MAX_REQUEST_BYTES", 6 * 1024 * 1024, minimum=1024),
             secrets=env.secrets("HAYHOOKS_SECRETS"),
+            max_header_bytes=env.int("HAYHOOKS_MAX_HEADER_BYTES", 16 * 1024, minimum=1024),
+            max_json_depth=env.int("HAYHOOKS_MAX_JSON_DEPTH", 64, minimum=2, maximum=1000),
+            timeout_margin_ms=env.int("HAYHOOKS_TIMEOUT_MARGIN_MS", 500, minimum=0, maximum=10_000),
             auth_public_status=env.bool("HAYHOOKS_AUTH_PUBLIC_STATUS", False),
             auth_public_docs=env.bool("HAYHOOKS_AUTH_PUBLIC_DOCS", False),
         )

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 
+from core.deadline import Deadline, budget_seconds
 from core.redact import redact
 from core.registry import LoadedPipeline
 from core.responses import STREAM_TYPES, drain, remove_temp_file_after_sending, stream
@@ -22,7 +23,9 @@ from core.responses import STREAM_TYPES, drain, remove_temp_file_after_sending, 
 logger = logging.getLogger("core.run")
 
 
-def add_run_route(app: FastAPI, pipeline: LoadedPipeline, *, show_tracebacks: bool, sync_inline: bool) -> None:
+def add_run_route(
+    app: FastAPI, pipeline: LoadedPipeline, *, show_tracebacks: bool, sync_inline: bool, timeout_margin_ms: int = 500
+) -> None:
     spec = pipeline.run
     assert spec is not None
     name = pipeline.name
@@ -34,21 +37,11 @@ def add_run_route(app: FastAPI, pipeline: LoadedPipeline, *, show_tracebacks: bo
         payload = run_req.model_dump()
         if spec.wants_headers:
             payload["headers"] = request.headers
+        deadline = Deadline(budget_seconds(request.scope, timeout_margin_ms))
+        response: Any = None
         try:
-            if spec.is_async:
-                result = await method(**payload)
-            elif sync_inline:
-                result = method(**payload)
-            else:
-                result = await run_in_threadpool(method, **payload)
-            if isinstance(result, Response):
-                return remove_temp_file_after_sending(result)
-            if isinstance(result, STREAM_TYPES):
-                return await drain(result) if sync_inline else stream(result)
-            if response_model is None:
-                return result
-            # inside the try, as in Hayhooks: a result that does not match the annotation is a pipeline error
-            return response_model(result=result)
+            async with deadline.limit(sync_inline=sync_inline and not spec.is_async):
+                response = await produce(payload)
         except HTTPException:
             raise
         except Exception as exc:
@@ -57,6 +50,26 @@ def add_run_route(app: FastAPI, pipeline: LoadedPipeline, *, show_tracebacks: bo
             if show_tracebacks:
                 detail += f"\n{traceback.format_exc()}"
             return JSONResponse({"detail": detail}, status_code=500)
+        if deadline.expired:
+            logger.error("Pipeline '%s' ran out of time (%.0f ms)", name, deadline.seconds * 1000)
+            return deadline.response(name)
+        return response
+
+    async def produce(payload: dict[str, Any]) -> Any:
+        if spec.is_async:
+            result = await method(**payload)
+        elif sync_inline:
+            result = method(**payload)
+        else:
+            result = await run_in_threadpool(method, **payload)
+        if isinstance(result, Response):
+            return remove_temp_file_after_sending(result)
+        if isinstance(result, STREAM_TYPES):
+            return await drain(result) if sync_inline else stream(result)
+        if response_model is None:
+            return result
+        # inside the try, as in Hayhooks: a result that does not match the annotation is a pipeline error
+        return response_model(result=result)
 
     body = spec.request_model
     if spec.requires_files:

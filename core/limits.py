@@ -1,0 +1,115 @@
+"""Request limits checked before anything parses the request: body size, headers, JSON nesting.
+
+* Body over `HAYHOOKS_MAX_REQUEST_BYTES` (6 MiB): 413. Lambda accepts 6 MB per synchronous invocation and
+  API Gateway sends binary bodies base64-encoded (a third larger) inside that event; a bigger body would
+  fail outside the function with an error the client cannot act on.
+* Headers over `HAYHOOKS_MAX_HEADER_BYTES` (16 KiB) or 100 of them: 431. FastAPI has no limit of its own.
+* A JSON body nested deeper than `HAYHOOKS_MAX_JSON_DEPTH` (64): 422. Python's parser and pydantic
+  recurse per level; a few thousand levels end in a RecursionError (a 500) instead of a clear answer.
+
+The JSON check costs two C-speed byte counts for ordinary bodies: only a body with more brackets than
+the limit is scanned.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+MAX_HEADERS = 100
+_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def json_depth(body: bytes) -> int:
+    brackets = _STRINGS.sub(b"", body).translate(None, _NOT_BRACKETS)
+    depth = deepest = 0
+    for byte in brackets:
+        if byte in (91, 123):  # [ {
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+class RequestLimitsMiddleware:
+    def __init__(self, app: ASGIApp, *, max_body: int, max_header_bytes: int, max_json_depth: int) -> None:
+        self.app = app
+        self.max_body = max_body
+        self.max_header_bytes = max_header_bytes
+        self.max_json_depth = max_json_depth
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = scope["headers"]
+        header_bytes = sum(len(k) + len(v) for k, v in headers)
+        if len(headers) > MAX_HEADERS or header_bytes > self.max_header_bytes:
+            await _answer(
+                send,
+                431,
+                f"Request headers too large: {len(headers)} headers, {header_bytes} bytes; the "
+                f"limits are {MAX_HEADERS} headers and {self.max_header_bytes} bytes "
+                "(HAYHOOKS_MAX_HEADER_BYTES)",
+            )
+            return
+        fields = dict(headers)
+        length = fields.get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_body:
+            await self._too_large(int(length), send)
+            return
+        is_json = b"json" in fields.get(b"content-type", b"")
+        if length is not None and not is_json:
+            await self.app(scope, receive, send)  # size known and fine, nothing to inspect
+            return
+        # read the body (it is small: at most the limit), check it, then replay it to the app
+        messages: list[Message] = []
+        size = 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            size += len(message.get("body", b""))
+            if size > self.max_body:
+                await self._too_large(size, send, at_least=True)
+                return
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                break
+        if is_json:
+            body = b"".join(m.get("body", b"") for m in messages)
+            if body.count(b"[") + body.count(b"{") > self.max_json_depth and json_depth(body) > self.max_json_depth:
+                await _answer(
+                    send, 422, f"JSON body nested deeper than {self.max_json_depth} levels (HAYHOOKS_MAX_JSON_DEPTH)"
+                )
+                return
+
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _too_large(self, size: int, send: Send, *, at_least: bool = False) -> None:
+        await _answer(
+            send,
+            413,
+            (
+                f"Request body too large: {'more than ' if at_least else ''}{size} bytes; the limit is "
+                f"{self.max_body} bytes (HAYHOOKS_MAX_REQUEST_BYTES; Lambda accepts 6 MB per request, and "
+                "API Gateway sends binary bodies base64-encoded, a third larger)"
+            ),
+        )
+
+
+async def _answer(send: Send, status: int, detail: str) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,44 @@
+"""Limits through the Lambda handler: the remaining-time deadline (504), headers (431), JSON depth (422)."""
+
+import time
+
+import pytest
+
+from tests.apigw import BUILDERS, Context, http_v2
+
+
+@pytest.mark.parametrize("pipeline", ["slow", "slow_async"])
+def test_pipeline_out_of_time_answers_504_and_the_function_keeps_serving(invoke, pipeline):
+    started = time.monotonic()
+    reply = invoke(http_v2("POST", f"/{pipeline}/run", body={"seconds": 5}), context=Context(remaining_ms=1500))
+    elapsed = time.monotonic() - started
+    assert reply.status == 504
+    assert reply.json() == {
+        "detail": f"Pipeline '{pipeline}' did not finish within the time this invocation had left (1000 ms): "
+        "raise the function timeout or make the pipeline faster"
+    }
+    assert 0.9 < elapsed < 2.5
+    assert invoke(http_v2("POST", f"/{pipeline}/run", body={"seconds": 0.01})).json() == {"result": "done"}
+
+
+def test_a_pipelines_own_timeout_error_is_a_500_not_a_504(invoke):
+    reply = invoke(http_v2("POST", "/slow/run", body={"seconds": 0, "own_timeout": True}))
+    assert reply.status == 500
+    assert reply.json() == {"detail": "Pipeline execution failed: the vector store did not answer"}
+
+
+def test_too_many_header_bytes_is_431(invoke):
+    for build in BUILDERS.values():
+        reply = invoke(build("POST", "/echo/run", body={"text": "x"}, headers={"x-big": "v" * 20_000}))
+        assert reply.status == 431
+        assert reply.json()["detail"].startswith("Request headers too large:")
+
+
+def test_deep_json_is_422_and_ordinary_json_is_not_scanned_away(invoke):
+    deep = '{"text": "x", "tags": ' + "[" * 65 + "]" * 65 + "}"
+    reply = invoke(http_v2("POST", "/echo/run", body=deep, headers={"content-type": "application/json"}))
+    assert reply.status == 422
+    assert reply.json() == {"detail": "JSON body nested deeper than 64 levels (HAYHOOKS_MAX_JSON_DEPTH)"}
+    # many brackets, shallow: brackets inside strings do not nest, and 500 siblings are depth 2
+    wide = {"text": "[" * 300, "tags": [str(i) for i in range(500)], "note": "{{{{" * 50}
+    assert invoke(http_v2("POST", "/echo/run", body=wide)).status == 200
