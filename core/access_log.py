@@ -10,12 +10,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 logger = logging.getLogger("core.access")
+# the pipeline the current request runs, for whoever needs it below the route (tracing annotations)
+current_pipeline: ContextVar[str | None] = ContextVar("current_pipeline", default=None)
 
 
 @dataclass(frozen=True)

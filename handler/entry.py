@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import time
 from typing import Any
 
@@ -16,6 +17,7 @@ from core.service import build_service
 from core.settings import Settings, server_only_variables_set
 from handler.events import classify, describe, stage_root_path
 from handler.metrics import PipelineMetrics
+from handler.tracing import enable_tracing, tracing_enabled
 
 logger = logging.getLogger("handler")
 
@@ -33,6 +35,9 @@ class LambdaHandler:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings.from_env()
         started = time.perf_counter()
+        self.tracer = (
+            enable_tracing(os.environ.get("POWERTOOLS_SERVICE_NAME", "haystack-lambda")) if tracing_enabled() else None
+        )
         self.app, self.registry = build_service(self.settings, sync_inline=True)
         self.metrics = PipelineMetrics(init_ms=(time.perf_counter() - started) * 1000)
         self.app.state.request_observers.append(self.metrics.observe)

@@ -85,7 +85,11 @@ def time_process(code: str, **env: str) -> float:
         stderr=subprocess.PIPE,
         text=True,
     )
-    line = proc.stdout.readline() if proc.stdout else ""
+    line = ""
+    while proc.stdout is not None:  # log lines may come first: wait for the marker
+        line = proc.stdout.readline()
+        if not line or line.strip() == "ready":
+            break
     elapsed = time.perf_counter() - started
     _, err = proc.communicate(timeout=120)
     if line.strip() != "ready":

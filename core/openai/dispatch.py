@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import HTTPException, Request
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
+from core.access_log import current_pipeline
 from core.redact import redact
 from core.registry import Registry
 from core.wrapper import implements
@@ -38,6 +39,7 @@ async def call_wrapper(request: Request, operation: Operation, model: str, argum
     """Run the wrapper method for `model`; HTTPException with Hayhooks' status and detail on failure."""
     registry: Registry = request.app.state.registry
     request.state.pipeline = model
+    current_pipeline.set(model)
     pipeline = registry.get(model)
     if pipeline is None:
         failed = registry.failed.get(model)

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 
+from core.access_log import current_pipeline
 from core.deadline import Deadline, budget_seconds
 from core.redact import redact
 from core.registry import LoadedPipeline
@@ -34,6 +35,7 @@ def add_run_route(
 
     async def call(run_req: Any, request: Request) -> Any:
         request.state.pipeline = name
+        current_pipeline.set(name)
         payload = run_req.model_dump()
         if spec.wants_headers:
             payload["headers"] = request.headers
