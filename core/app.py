@@ -91,7 +91,7 @@ def create_app(
                 timeout_margin_ms=settings.timeout_margin_ms,
             )
     for failed in registry.failed.values():
-        add_failed_run_route(app, failed.name, failed.reason)
+        add_failed_run_route(app, failed.name, registry.failure_detail(failed.name) or "")
 
     app.add_exception_handler(Exception, _unexpected_error)
 

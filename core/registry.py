@@ -60,3 +60,8 @@ class Registry:
 
     def get(self, name: str) -> LoadedPipeline | None:
         return self.loaded.get(name)
+
+    def failure_detail(self, name: str) -> str | None:
+        """What a request for a pipeline that failed to load is told (None: it did not fail)."""
+        failed = self.failed.get(name)
+        return f"Pipeline '{name}' failed to load: {failed.reason}" if failed else None

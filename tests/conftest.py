@@ -12,6 +12,8 @@ from tests.apigw import Context, parse
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_PIPELINES = Path(__file__).parent / "fixtures" / "pipelines"
 FIXTURE_PYTHON_PATH = Path(__file__).parent / "fixtures" / "python_path"
+# the baked-in examples in pipelines/, as /status lists them
+EXAMPLE_PIPELINES = ["bedrock_chat", "chat_with_docs", "file_stats", "greeting", "prompt_builder", "search_docs"]
 
 
 def fixture_settings(**overrides) -> Settings:

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from core.openai.dispatch import CHAT, as_async, call_wrapper, chunk_text, execution_failed
+from core.openai.dispatch import CHAT, as_async, call_wrapper, chunk_text, collect_text
 from core.openai.sse import respond
 
 router = APIRouter(tags=["openai"])
@@ -126,10 +126,7 @@ async def chat_completions(chat: ChatRequest, request: Request) -> Response:
         if isinstance(result, (Generator, AsyncGenerator)) or hasattr(result, "__iter__"):
             return await respond(as_async(result, inline=inline), ChatEncoder(completion_id, chat.model), buffer=inline)
     if isinstance(result, (Generator, AsyncGenerator)):
-        try:
-            result = "".join([chunk_text(c) async for c in as_async(result, inline=inline)])
-        except Exception as exc:
-            raise execution_failed(exc) from exc
+        result = await collect_text(result, inline=inline)
     if not isinstance(result, str):
         return JSONResponse({"detail": "Unsupported response type from completion"}, status_code=500)
     choice = {"message": _message(result), "finish_reason": "stop"}

@@ -14,6 +14,7 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from core.access_log import current_pipeline
 from core.redact import redact
 from core.registry import Registry
+from core.routes.lookup import loaded_or_raise
 from core.wrapper import implements
 
 logger = logging.getLogger("core.openai")
@@ -40,12 +41,7 @@ async def call_wrapper(request: Request, operation: Operation, model: str, argum
     registry: Registry = request.app.state.registry
     request.state.pipeline = model
     current_pipeline.set(model)
-    pipeline = registry.get(model)
-    if pipeline is None:
-        failed = registry.failed.get(model)
-        if failed is not None:
-            raise HTTPException(status_code=503, detail=f"Pipeline '{model}' failed to load: {failed.reason}")
-        raise HTTPException(status_code=404, detail=f"Pipeline '{model}' not found or not a pipeline wrapper")
+    pipeline = loaded_or_raise(registry, model, f"Pipeline '{model}' not found or not a pipeline wrapper")
     wrapper_cls = type(pipeline.wrapper)
     if implements(wrapper_cls, operation.async_method):
         name, is_async = operation.async_method, True
@@ -81,6 +77,14 @@ def as_async(result: Iterator[Any] | AsyncIterator[Any], *, inline: bool) -> Asy
             yield item
 
     return iterate()
+
+
+async def collect_text(result: Iterator[Any] | AsyncIterator[Any], *, inline: bool) -> str:
+    """A stream asked for whole (`stream: false`): its text joined; a failure half-way is a 500."""
+    try:
+        return "".join([chunk_text(c) async for c in as_async(result, inline=inline)])
+    except Exception as exc:
+        raise execution_failed(exc) from exc
 
 
 def chunk_text(chunk: Any) -> str:

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from core.openai.dispatch import RESPONSES, as_async, call_wrapper, chunk_text, execution_failed
+from core.openai.dispatch import RESPONSES, as_async, call_wrapper, chunk_text, collect_text
 from core.openai.sse import respond
 
 router = APIRouter(tags=["openai"])
@@ -232,10 +232,7 @@ async def create_response(req: ResponsesRequest, request: Request) -> Response:
             result = iter([result])
         return await respond(as_async(result, inline=inline), ResponsesEncoder(response_id, req.model), buffer=inline)
     if isinstance(result, (Generator, AsyncGenerator)):
-        try:
-            result = "".join([chunk_text(c) async for c in as_async(result, inline=inline)])
-        except Exception as exc:
-            raise execution_failed(exc) from exc
+        result = await collect_text(result, inline=inline)
     if not isinstance(result, str):
         return JSONResponse({"detail": "Unsupported response type from run_response"}, status_code=500)
     output = [_text_item(_hex_id("msg"), result)]

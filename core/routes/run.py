@@ -102,10 +102,10 @@ def add_run_route(
     )
 
 
-def add_failed_run_route(app: FastAPI, name: str, reason: str) -> None:
+def add_failed_run_route(app: FastAPI, name: str, detail: str) -> None:
     """A failed pipeline answers 503 with the reason, instead of a bare 404."""
 
     async def failed(request: Request) -> JSONResponse:
-        return JSONResponse({"detail": f"Pipeline '{name}' failed to load: {reason}"}, status_code=503)
+        return JSONResponse({"detail": detail}, status_code=503)
 
     app.add_api_route(f"/{name}/run", failed, methods=["POST"], include_in_schema=False)

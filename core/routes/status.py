@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from core.registry import LoadedPipeline
+from core.routes.lookup import loaded_or_raise
 from core.wrapper import implements
 
 router = APIRouter(tags=["status"])
@@ -139,11 +140,5 @@ def _summary(pipeline: LoadedPipeline) -> dict[str, Any]:
     responses={404: {"description": "No such pipeline"}, 503: {"description": "The pipeline failed to load"}},
 )
 async def status_one(pipeline_name: str, request: Request) -> dict[str, str | None]:
-    registry = request.app.state.registry
-    pipeline = registry.get(pipeline_name)
-    if pipeline is None:
-        failed = registry.failed.get(pipeline_name)
-        if failed is not None:
-            raise HTTPException(status_code=503, detail=f"Pipeline '{pipeline_name}' failed to load: {failed.reason}")
-        raise HTTPException(status_code=404, detail=f"Pipeline '{pipeline_name}' not found")
+    pipeline = loaded_or_raise(request.app.state.registry, pipeline_name, f"Pipeline '{pipeline_name}' not found")
     return {"status": "Up!", "pipeline": pipeline_name, "source": pipeline.source, "version": pipeline.version}

@@ -1,7 +1,6 @@
 """`make run`: `python -m core` serves the same app with uvicorn, no Docker, no AWS account."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -9,18 +8,13 @@ import time
 import httpx
 import pytest
 
+from infra.emulator import free_port
 from tests.conftest import ROOT
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server():
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("HAYHOOKS_")}
     env.update(HAYHOOKS_PORT=str(port), HAYSTACK_TELEMETRY_ENABLED="False")
     proc = subprocess.Popen([sys.executable, "-m", "core"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)

@@ -8,7 +8,7 @@ import pytest
 
 from infra.local_s3 import local_s3
 from tests.cold import ROOT, clean_env, replies, run_cold
-from tests.conftest import FIXTURE_PIPELINES
+from tests.conftest import EXAMPLE_PIPELINES, FIXTURE_PIPELINES
 
 BUCKET = "team-pipelines"
 
@@ -57,14 +57,7 @@ def test_publish_then_cold_start_from_s3(s3_server, tmp_path, layout):
     )
     status, run = replies(cold)
     body = status["body"]
-    assert body["pipelines"] == [
-        "bedrock_chat",
-        "chat_with_docs",
-        "file_stats",
-        "greeting",
-        "prompt_builder",
-        "search_docs",
-    ]
+    assert body["pipelines"] == EXAMPLE_PIPELINES
     assert body["pipeline_sources"]["search_docs"] == {"source": "s3", "version": version}
     (s3,) = [s for s in body["sources"] if s["kind"] == "s3"]
     assert s3["ok"] and s3["pinned"] and s3["version"] == version

@@ -19,6 +19,7 @@ import pytest
 
 from infra.emulator import ARCH, Emulator, free_port
 from tests.apigw import http_v2, parse
+from tests.conftest import EXAMPLE_PIPELINES
 
 
 @pytest.fixture(scope="session")
@@ -51,14 +52,7 @@ def test_status_and_init_report(emulator):
     reply = parse(emulator.invoke(http_v2("GET", "/status")))
     assert reply.status == 200
     body = reply.json()
-    assert body["pipelines"] == [
-        "bedrock_chat",
-        "chat_with_docs",
-        "file_stats",
-        "greeting",
-        "prompt_builder",
-        "search_docs",
-    ]
+    assert body["pipelines"] == EXAMPLE_PIPELINES
     assert body["failed"] == []
     init_ms = emulator.init_ms()
     print(f"\nINIT REPORT of the built artifact under the emulator: {init_ms:.0f} ms")

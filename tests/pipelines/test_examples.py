@@ -10,7 +10,7 @@ import pytest
 from core.settings import Settings
 from handler.entry import LambdaHandler
 from tests.apigw import http_v2
-from tests.conftest import ROOT
+from tests.conftest import EXAMPLE_PIPELINES, ROOT
 
 
 @pytest.fixture(scope="module")
@@ -20,14 +20,7 @@ def examples():
 
 def test_all_examples_load(examples, invoke):
     status = invoke(http_v2("GET", "/status"), handler=examples).json()
-    assert status["pipelines"] == [
-        "bedrock_chat",
-        "chat_with_docs",
-        "file_stats",
-        "greeting",
-        "prompt_builder",
-        "search_docs",
-    ]
+    assert status["pipelines"] == EXAMPLE_PIPELINES
     assert status["failed"] == []
 
 

@@ -1,6 +1,5 @@
 """The official `openai` SDK as the client, against the Lambda handler and against `make run`'s server."""
 
-import socket
 import subprocess
 import sys
 import time
@@ -9,20 +8,15 @@ import httpx
 import openai
 import pytest
 
+from infra.emulator import free_port
 from tests.cold import ROOT, clean_env
 from tests.conftest import FIXTURE_PIPELINES, FIXTURE_PYTHON_PATH
 from tests.lambda_transport import LambdaTransport
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server_url():
-    port = _free_port()
+    port = free_port()
     env = clean_env(
         HAYHOOKS_PORT=str(port),
         HAYHOOKS_PIPELINES_DIR=str(FIXTURE_PIPELINES),

@@ -1,0 +1,17 @@
+"""Finding a loaded pipeline for a request: 404 if unknown, 503 (with the reason) if it failed to load."""
+
+from __future__ import annotations
+
+from fastapi import HTTPException
+
+from core.registry import LoadedPipeline, Registry
+
+
+def loaded_or_raise(registry: Registry, name: str, not_found: str) -> LoadedPipeline:
+    pipeline = registry.get(name)
+    if pipeline is not None:
+        return pipeline
+    detail = registry.failure_detail(name)
+    if detail is not None:
+        raise HTTPException(status_code=503, detail=detail)
+    raise HTTPException(status_code=404, detail=not_found)
