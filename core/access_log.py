@@ -46,7 +46,7 @@ class AccessLogMiddleware:
         self.served = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope.get("haystack_lambda.warmup"):
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()

@@ -20,8 +20,7 @@ import os
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 UNAUTHORIZED = b'{"detail": "Missing or invalid API key: send it as x-api-key or Authorization: Bearer <key>"}'
-_STATUS_PATHS = ("/status",)
-_DOCS_PATHS = ("/docs", "/openapi.json", "/redoc")
+_DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/openapi.json", "/redoc"})
 
 
 class AuthError(Exception):
@@ -55,32 +54,41 @@ def _keys_from(value: str) -> list[str]:
     return [k.strip() for k in value.split(",") if k.strip()]
 
 
-def _presented_key(headers: list[tuple[bytes, bytes]]) -> bytes | None:
+def _presented_keys(headers: list[tuple[bytes, bytes]]) -> list[bytes]:
+    """Every key the request carries: a stray x-api-key must not hide a valid Bearer token."""
+    keys = []
     for name, value in headers:
         if name == b"x-api-key":
-            return value.strip()
-        if name == b"authorization" and value[:7].lower() == b"bearer ":
-            return value[7:].strip()
-    return None
+            keys.append(value.strip())
+        elif name == b"authorization" and value[:7].lower() == b"bearer ":
+            keys.append(value[7:].strip())
+    return keys
 
 
 class ApiKeyMiddleware:
     def __init__(self, app: ASGIApp, keys: tuple[bytes, ...], *, public_status: bool, public_docs: bool) -> None:
         self.app = app
         self.keys = keys
-        self.public = (_STATUS_PATHS if public_status else ()) + (_DOCS_PATHS if public_docs else ())
+        self.public_status = public_status
+        self.public_docs = public_docs
 
     def _is_public(self, scope: Scope) -> bool:
-        path = scope["path"][len(scope.get("root_path", "")) :] if scope.get("root_path") else scope["path"]
-        return any(path == p or path.startswith(p + "/") for p in self.public)
+        root = scope.get("root_path", "")
+        path = scope["path"][len(root) :] if root and scope["path"].startswith(root) else scope["path"]
+        if self.public_docs and path in _DOCS_PATHS:
+            return True
+        # GET only: POST /status/run is the pipeline named "status", not a health check
+        parts = path.strip("/").split("/")
+        return self.public_status and scope["method"] == "GET" and parts[0] == "status" and len(parts) <= 2
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self.keys or self._is_public(scope):
+        if scope["type"] != "http" or not self.keys or self._is_public(scope) or scope.get("haystack_lambda.warmup"):
             await self.app(scope, receive, send)
             return
-        presented = _presented_key(scope["headers"])
-        # compare against every key, always: the time taken says nothing about which key almost matched
-        valid = presented is not None and sum(hmac.compare_digest(presented, key) for key in self.keys) > 0
+        # compare every presented key against every key, always: the time taken says nothing about which
+        # key almost matched
+        presented = _presented_keys(scope["headers"])
+        valid = sum(hmac.compare_digest(p, key) for p in presented for key in self.keys) > 0
         if valid:
             await self.app(scope, receive, send)
             return

@@ -71,11 +71,11 @@ class Deadline:
                 raise  # a TimeoutError of the pipeline's own (a socket, a client): not ours
             self.expired = True
 
-    def response(self, pipeline: str) -> JSONResponse:
-        return JSONResponse(
-            {
-                "detail": f"Pipeline '{pipeline}' did not finish within the time this invocation had left "
-                f"({self.seconds * 1000:.0f} ms): raise the function timeout or make the pipeline faster"
-            },
-            status_code=504,
+    def detail(self, pipeline: str) -> str:
+        return (
+            f"Pipeline '{pipeline}' did not finish within the time this invocation had left "
+            f"({(self.seconds or 0) * 1000:.0f} ms): raise the function timeout or make the pipeline faster"
         )
+
+    def response(self, pipeline: str) -> JSONResponse:
+        return JSONResponse({"detail": self.detail(pipeline)}, status_code=504)

@@ -62,7 +62,7 @@ class RequestLimitsMiddleware:
         if length is not None and length.isdigit() and int(length) > self.max_body:
             await self._too_large(int(length), send)
             return
-        is_json = b"json" in fields.get(b"content-type", b"")
+        is_json = b"json" in fields.get(b"content-type", b"").lower()
         if length is not None and not is_json:
             await self.app(scope, receive, send)  # size known and fine, nothing to inspect
             return

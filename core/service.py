@@ -14,6 +14,7 @@ from core.logs import configure_logging
 from core.registry import Registry
 from core.secrets import resolve as resolve_secrets
 from core.settings import Settings
+from core.warmup import warm_up
 
 logger = logging.getLogger("core.service")
 
@@ -44,4 +45,6 @@ def build_service(settings: Settings | None = None, *, sync_inline: bool = False
     )
     if not api_keys:
         logger.info("No API keys configured: requests are not authenticated by the app")
-    return create_app(settings, registry, sync_inline=sync_inline, api_keys=api_keys), registry
+    app = create_app(settings, registry, sync_inline=sync_inline, api_keys=api_keys)
+    warm_up(app, [(p.name, p.run.requires_files) for p in registry.loaded.values() if p.run is not None])
+    return app, registry

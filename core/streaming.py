@@ -96,13 +96,17 @@ def streaming_generator(
     def generate() -> Iterator[Any]:
         worker = threading.Thread(target=run, name="streaming-pipeline", daemon=True)
         worker.start()
+        finished = False
         try:
             while (item := chunks.get()) is not _END:
                 if isinstance(item, _Failed):
                     raise item.error
                 yield item
+            finished = True
         finally:
-            worker.join()
+            # after the last chunk the pipeline thread is ending: wait for it. Interrupted (the 504
+            # deadline, a client gone), waiting could outlast the invocation itself: do not.
+            worker.join(None if finished else 0)
 
     return generate()
 

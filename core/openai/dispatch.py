@@ -12,6 +12,7 @@ from fastapi import HTTPException, Request
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from core.access_log import current_pipeline
+from core.deadline import Deadline, budget_seconds
 from core.redact import redact
 from core.registry import Registry
 from core.routes.lookup import loaded_or_raise
@@ -39,9 +40,10 @@ def execution_failed(exc: Exception) -> HTTPException:
 async def call_wrapper(request: Request, operation: Operation, model: str, arguments: dict[str, Any]) -> Any:
     """Run the wrapper method for `model`; HTTPException with Hayhooks' status and detail on failure."""
     registry: Registry = request.app.state.registry
+    pipeline = loaded_or_raise(registry, model, f"Pipeline '{model}' not found or not a pipeline wrapper")
+    # only known names: each value becomes a log field and a CloudWatch metric dimension
     request.state.pipeline = model
     current_pipeline.set(model)
-    pipeline = loaded_or_raise(registry, model, f"Pipeline '{model}' not found or not a pipeline wrapper")
     wrapper_cls = type(pipeline.wrapper)
     if implements(wrapper_cls, operation.async_method):
         name, is_async = operation.async_method, True
@@ -53,16 +55,24 @@ async def call_wrapper(request: Request, operation: Operation, model: str, argum
     kwargs = {"model": model, **arguments}
     if "headers" in inspect.signature(method).parameters:
         kwargs["headers"] = request.headers
+    inline = request.app.state.sync_inline
+    deadline = Deadline(budget_seconds(request.scope, request.app.state.settings.timeout_margin_ms))
+    result: Any = None
     try:
-        if is_async:
-            return await method(**kwargs)
-        if request.app.state.sync_inline:
-            return method(**kwargs)
-        return await run_in_threadpool(method, **kwargs)
+        async with deadline.limit(sync_inline=inline and not is_async):
+            if is_async:
+                result = await method(**kwargs)
+            elif inline:
+                result = method(**kwargs)
+            else:
+                result = await run_in_threadpool(method, **kwargs)
     except HTTPException:
         raise
     except Exception as exc:
         raise execution_failed(exc) from exc
+    if deadline.expired:
+        raise HTTPException(status_code=504, detail=deadline.detail(model))
+    return result
 
 
 def as_async(result: Iterator[Any] | AsyncIterator[Any], *, inline: bool) -> AsyncIterator[Any]:

@@ -56,6 +56,12 @@ def test_status_and_docs_are_protected_unless_made_public(registry):
     assert open_status.get("/openapi.json").status_code == 401
     assert open_status.post("/echo/run", json={"text": "x"}).status_code == 401
     assert client(registry, auth_public_docs=True).get("/openapi.json").status_code == 200
+    assert client(registry, auth_public_docs=True).get("/docs/../echo").status_code == 401
+
+
+def test_a_stray_x_api_key_does_not_hide_a_valid_bearer_token(registry):
+    headers = {"x-api-key": "wrong", "authorization": "Bearer first-key-0123456789"}
+    assert client(registry).post("/echo/run", json={"text": "x"}, headers=headers).status_code == 200
 
 
 def test_no_keys_means_no_authentication(registry):

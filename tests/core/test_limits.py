@@ -42,3 +42,28 @@ def test_deep_json_is_422_and_ordinary_json_is_not_scanned_away(invoke):
     # many brackets, shallow: brackets inside strings do not nest, and 500 siblings are depth 2
     wide = {"text": "[" * 300, "tags": [str(i) for i in range(500)], "note": "{{{{" * 50}
     assert invoke(http_v2("POST", "/echo/run", body=wide)).status == 200
+
+
+def test_chat_completion_out_of_time_is_504(invoke):
+    event = http_v2(
+        "POST", "/v1/chat/completions", body={"model": "chat_slow", "messages": [{"role": "user", "content": "hi"}]}
+    )
+    reply = invoke(event, context=Context(remaining_ms=1500))
+    assert reply.status == 504
+    assert reply.json()["detail"].startswith("Pipeline 'chat_slow' did not finish within the time")
+
+
+def test_json_depth_check_ignores_content_type_case(invoke):
+    deep = '{"text": "x", "tags": ' + "[" * 200 + "]" * 200 + "}"
+    reply = invoke(http_v2("POST", "/echo/run", body=deep, headers={"content-type": "Application/JSON"}))
+    assert reply.status == 422 and "HAYHOOKS_MAX_JSON_DEPTH" in reply.json()["detail"]
+
+
+def test_unknown_model_is_not_a_metric_dimension(invoke, fixture_handler):
+    records = []
+    fixture_handler.app.state.request_observers.append(records.append)
+    try:
+        invoke(http_v2("POST", "/v1/chat/completions", body={"model": "attacker-chosen", "messages": []}))
+    finally:
+        fixture_handler.app.state.request_observers.remove(records.append)
+    assert records[-1].status == 404 and records[-1].pipeline is None
