@@ -123,3 +123,24 @@ def test_haystack_telemetry_is_off_by_default():
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1].split() == ["False", "None"]
+
+
+def test_nothing_imports_haystack_before_the_sources_start():
+    """The S3 fetch overlaps the Haystack import only if no module imports Haystack before it started."""
+    code = (
+        # the handler package's __init__ runs the cold start: stand in a bare package to import its modules
+        "import sys, types; pkg = types.ModuleType('handler'); pkg.__path__ = ['handler']; "
+        "sys.modules['handler'] = pkg; "
+        "import core.service, core.app, handler.entry, handler.tracing, handler.metrics; "
+        "print(sorted(m for m in sys.modules if m == 'haystack' or m.startswith('haystack.')))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=clean_env(PYTHONPATH=str(ROOT)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
