@@ -15,6 +15,7 @@ from starlette.types import Scope
 from core.root_path import RootPathMiddleware
 from core.service import build_service
 from core.settings import Settings, server_only_variables_set
+from handler import snapstart
 from handler.events import classify, describe, stage_root_path
 from handler.metrics import PipelineMetrics
 from handler.tracing import enable_tracing, tracing_enabled
@@ -41,6 +42,7 @@ class LambdaHandler:
         self.app, self.registry = build_service(self.settings, sync_inline=True)
         self.metrics = PipelineMetrics(init_ms=(time.perf_counter() - started) * 1000)
         self.app.state.request_observers.append(self.metrics.observe)
+        self.snapstart = snapstart.register(self)
         if ignored := server_only_variables_set():
             logger.info("Ignored on Lambda (they configure a long-running server): %s", ", ".join(ignored))
         # Mangum 0.22 asks asyncio for the current loop when built; on 3.13 that warns unless one is set.

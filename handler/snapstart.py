@@ -1,0 +1,75 @@
+"""SnapStart: what to do before Lambda snapshots an initialised environment and after it restores one.
+
+With `SnapStart: ApplyOn: PublishedVersions` (template parameter `EnableSnapStart`), Lambda runs the init
+phase once per published version, snapshots memory, and starts environments from that snapshot. State
+created at init is then shared by every restored environment, and time has passed since it was made:
+
+* before the snapshot: pipelines are already loaded, set up and warmed (that is the init phase); nothing
+  to add but a log line;
+* after a restore: re-seed the random generators (each environment must not replay the same sequence),
+  resolve `HAYHOOKS_SECRETS` again when the snapshot is older than `HAYHOOKS_SECRETS_TTL_SECONDS`
+  (900 by default), and call each wrapper's optional `after_restore()`, where a wrapper re-creates what
+  must not be shared or reused: network clients and connection pools, temporary credentials, caches of
+  time-sensitive data.
+
+The hooks are registered with `snapshot_restore_py`, which Lambda's Python runtime provides; elsewhere
+they are simply not registered.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import sys
+import time
+from typing import Any
+
+logger = logging.getLogger("handler.snapstart")
+
+
+def register(handler: Any) -> bool:
+    try:
+        from snapshot_restore_py import register_after_restore, register_before_snapshot
+    except ImportError:
+        return False
+    register_before_snapshot(before_snapshot, handler)
+    register_after_restore(after_restore, handler)
+    return True
+
+
+def before_snapshot(handler: Any) -> None:
+    handler.snapshot_at = time.time()
+    logger.info("Snapshot: %d pipeline(s) loaded and warmed", len(handler.registry.loaded))
+
+
+def after_restore(handler: Any) -> float:
+    """Returns how long the hooks took, in ms (also logged)."""
+    started = time.perf_counter()
+    random.seed()
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        numpy.random.seed()
+    ttl = float(os.environ.get("HAYHOOKS_SECRETS_TTL_SECONDS", "900"))
+    age = time.time() - getattr(handler, "snapshot_at", time.time())
+    if handler.settings.secrets and age > ttl:
+        from core.secrets import resolve
+
+        resolve(handler.settings.secrets)
+    failed = []
+    for pipeline in handler.registry.loaded.values():
+        hook = getattr(pipeline.wrapper, "after_restore", None)
+        if callable(hook):
+            try:
+                hook()
+            except Exception:
+                logger.exception("Pipeline '%s': after_restore() failed", pipeline.name)
+                failed.append(pipeline.name)
+    handler.metrics.cold = True  # the first invocation after a restore reports ColdStart again
+    elapsed = (time.perf_counter() - started) * 1000
+    logger.info(
+        "Restored from snapshot in %.1f ms%s",
+        elapsed,
+        f"; after_restore() failed for {', '.join(failed)}" if failed else "",
+    )
+    return elapsed

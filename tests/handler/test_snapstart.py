@@ -1,0 +1,66 @@
+"""SnapStart hooks, run the way Lambda's runtime client runs them (snapshot_restore_py's registries)."""
+
+import os
+import random
+
+import boto3
+import pytest
+import snapshot_restore_py
+from moto import mock_aws
+
+from handler.entry import LambdaHandler
+from tests.apigw import Context, http_v2, parse
+from tests.conftest import fixture_settings
+
+
+def _hooks(registry, handler):
+    return [(f, a, k) for f, a, k in registry() if a and a[0] is handler]
+
+
+def _run(hooks):
+    return [f(*a, **k) for f, a, k in hooks]  # as awslambdaric's lambda_runtime_hooks_runner does
+
+
+def test_hooks_registered_and_wrappers_restored(monkeypatch):
+    handler = LambdaHandler(fixture_settings())
+    assert handler.snapstart is True
+    (before,) = _hooks(snapshot_restore_py.get_before_snapshot, handler)
+    (after,) = _hooks(snapshot_restore_py.get_after_restore, handler)
+    _run([before])
+    state = random.getstate()
+    (elapsed,) = _run([after])
+    assert random.getstate() != state  # each restored environment draws its own random sequence
+    assert handler.registry.get("echo").wrapper.restored == 1
+    assert 0 < elapsed < 1000
+    reply = parse(handler(http_v2("POST", "/echo/run", body={"text": "x"}), Context()))
+    assert reply.status == 200
+
+
+def test_stale_secrets_are_resolved_again_after_restore(monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.delenv("ROTATED_KEY", raising=False)
+    with mock_aws():
+        ssm = boto3.client("ssm")
+        ssm.put_parameter(Name="/app/key", Value="before-rotation", Type="SecureString")
+        from core.settings import Settings
+
+        settings = fixture_settings(secrets=Settings.from_env({"HAYHOOKS_SECRETS": "ROTATED_KEY=ssm:/app/key"}).secrets)
+        handler = LambdaHandler(settings)
+        assert os.environ["ROTATED_KEY"] == "before-rotation"
+        _run(_hooks(snapshot_restore_py.get_before_snapshot, handler))
+        ssm.put_parameter(Name="/app/key", Value="after-rotation", Type="SecureString", Overwrite=True)
+        monkeypatch.setenv("HAYHOOKS_SECRETS_TTL_SECONDS", "0")
+        _run(_hooks(snapshot_restore_py.get_after_restore, handler))
+        assert os.environ["ROTATED_KEY"] == "after-rotation"
+    os.environ.pop("ROTATED_KEY", None)
+
+
+@pytest.fixture(autouse=True)
+def _isolate_registries():
+    before = list(snapshot_restore_py.get_before_snapshot())
+    after = list(snapshot_restore_py.get_after_restore())
+    yield
+    snapshot_restore_py._before_snapshot_registry[:] = before
+    snapshot_restore_py._after_restore_registry[:] = after
