@@ -182,6 +182,7 @@ def _attempt(candidate: Candidate) -> tuple[LoadedPipeline | FailedPipeline, boo
             except Exception as exc:
                 raise LoadFailure("setup", f"PipelineWrapper() raised {_describe(exc)}") from exc
             _call_setup(wrapper, candidate, yaml=False)
+        _warm(wrapper, candidate)
         run = _run_spec(candidate, wrapper)
     except LoadFailure as failure:
         failed = FailedPipeline(
@@ -218,6 +219,21 @@ def _call_setup(wrapper: object, candidate: Candidate, *, yaml: bool) -> None:
         raise LoadFailure(
             "yaml" if yaml else "setup", f"{where} raised {_describe(exc)}{_location(exc, candidate.path)}"
         ) from exc
+
+
+def _warm(wrapper: object, candidate: Candidate) -> None:
+    """First-run costs paid at cold start: Haystack's `Pipeline.warm_up()` (models, clients), then the
+    wrapper's own optional `warm_up()` (e.g. one small query), so the first request costs what others do."""
+    pipeline = getattr(wrapper, "pipeline", None)
+    for where, hook in (
+        ("pipeline.warm_up()", getattr(pipeline, "warm_up", None)),
+        ("PipelineWrapper.warm_up()", getattr(wrapper, "warm_up", None)),
+    ):
+        if callable(hook):
+            try:
+                hook()
+            except Exception as exc:
+                raise LoadFailure("setup", f"{where} raised {_describe(exc)}{_location(exc, candidate.path)}") from exc
 
 
 def _run_spec(candidate: Candidate, wrapper: object) -> RunEndpointSpec | None:

@@ -13,6 +13,10 @@ class PipelineWrapper(BasePipelineWrapper):
         self.pipeline = Pipeline()
         self.pipeline.add_component("retriever", InMemoryBM25Retriever(document_store=build_store()))
 
+    def warm_up(self) -> None:
+        """Called once after setup(), at cold start: the first request then costs what any other does."""
+        self.run_api("warm up")
+
     def run_api(self, query: str, top_k: int = 3) -> list[dict]:
         """Search the bundled documents.
 

@@ -141,3 +141,20 @@ def test_additional_python_path_never_shadows_installed_packages(tmp_path):
     assert sys.path.index(str(tmp_path / "extra")) > sys.path.index(
         str(Path(__import__("yaml").__file__).parent.parent)
     )
+
+
+def test_warm_up_hooks_run_once_at_load(tmp_path):
+    registry = load_registry(fixture_settings())
+    assert registry.get("echo").wrapper.warmed == 1
+    broken = tmp_path / "cold_feet"
+    broken.mkdir()
+    (broken / "pipeline_wrapper.py").write_text(
+        "class PipelineWrapper:\n    def setup(self) -> None:\n        pass\n\n"
+        "    def warm_up(self) -> None:\n        raise OSError('model file missing')\n\n"
+        "    def run_api(self) -> str:\n        return 'x'\n"
+    )
+    failed = load_registry(fixture_settings(pipelines_dir=tmp_path)).failed["cold_feet"]
+    assert failed.stage == "setup"
+    assert (
+        failed.reason == "PipelineWrapper.warm_up() raised OSError: model file missing (at pipeline_wrapper.py, line 6)"
+    )
