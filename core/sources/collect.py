@@ -88,10 +88,6 @@ def begin(settings: Settings, *, s3_client: Any = None) -> Pending:
     return pending
 
 
-def collect(settings: Settings, *, s3_client: Any = None) -> list[SourceReport]:
-    return begin(settings, s3_client=s3_client).result()
-
-
 def _s3_source(settings: Settings, client: Any = None):
     from core.sources.s3 import DEFAULT_ROOT, S3Source
     from core.sources.s3_uri import parse_s3_uri

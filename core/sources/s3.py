@@ -16,7 +16,6 @@ from the usual AWS configuration.
 
 from __future__ import annotations
 
-import logging
 import shutil
 import tempfile
 import time
@@ -29,8 +28,6 @@ from core.sources import SourceError, SourceReport
 from core.sources.archive import UnsafeArchive, read_zip, write_atomic
 from core.sources.manifest import MANIFEST_NAME, Manifest, ManifestError, pipeline_of, safe_relative_path, sha256_of
 from core.sources.s3_uri import S3Location
-
-logger = logging.getLogger("core.sources.s3")
 
 DEFAULT_ROOT = Path(tempfile.gettempdir()) / "haystack-lambda"
 
