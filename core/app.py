@@ -10,11 +10,12 @@ from fastapi.responses import JSONResponse
 
 from core.access_log import AccessLogMiddleware
 from core.auth import ApiKeyMiddleware
+from core.lazy import LazyLoadMiddleware
 from core.limits import RequestLimitsMiddleware
 from core.openai import chat as openai_chat
 from core.openai import models as openai_models
 from core.openai import responses as openai_responses
-from core.registry import Registry
+from core.registry import FailedPipeline, LoadedPipeline, Registry
 from core.request_id import RequestIdMiddleware
 from core.routes import deploy, status
 from core.routes.run import add_failed_run_route, add_run_route
@@ -37,6 +38,8 @@ class PipelineApp(FastAPI):
     def build_middleware_stack(self):  # type: ignore[override]
         stack = super().build_middleware_stack()
         settings = self.state.settings
+        if self.state.lazy_registry is not None:
+            stack = LazyLoadMiddleware(stack, self.state.lazy_registry, inline=self.state.sync_inline)
         stack = ApiKeyMiddleware(
             stack, self.state.api_keys, public_status=settings.auth_public_status, public_docs=settings.auth_public_docs
         )
@@ -92,10 +95,30 @@ def create_app(
             )
     for failed in registry.failed.values():
         add_failed_run_route(app, failed.name, registry.failure_detail(failed.name) or "")
+    app.state.lazy_registry = registry if registry.pending else None
+    if registry.pending:
+        registry.on_load.append(lambda result: _add_loaded_route(app, result))
 
     app.add_exception_handler(Exception, _unexpected_error)
 
     return app
+
+
+def _add_loaded_route(app: FastAPI, result: LoadedPipeline | FailedPipeline) -> None:
+    """A pending pipeline finished loading (lazy strategy): give it the route cold start would have."""
+    settings: Settings = app.state.settings
+    if isinstance(result, FailedPipeline):
+        add_failed_run_route(app, result.name, app.state.registry.failure_detail(result.name) or "")
+    elif result.run is not None:
+        add_run_route(
+            app,
+            result,
+            show_tracebacks=settings.show_tracebacks,
+            sync_inline=app.state.sync_inline,
+            timeout_margin_ms=settings.timeout_margin_ms,
+        )
+    app.openapi_schema = None  # /docs shows it from now on
+    app.state.deployments = None  # /status rebuilds its per-pipeline summaries
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:

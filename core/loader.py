@@ -109,7 +109,12 @@ def load_registry(settings: Settings, *, s3_client: Any = None) -> Registry:
     registry = Registry(sources=pending.result())
     candidates, rejected = _discover_all(registry.sources)
     workers = min(settings.startup_deploy_workers, max(len(candidates), 1))
-    if settings.startup_deploy_strategy == "parallel" and workers > 1:
+    if settings.startup_deploy_strategy == "lazy":
+        # found now, loaded by the first request that names them (Registry.get)
+        registry.pending = {c.name: c for c in candidates}
+        registry.load = load_candidate
+        results: list[LoadedPipeline | FailedPipeline] = []
+    elif settings.startup_deploy_strategy == "parallel" and workers > 1:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pipeline-load") as pool:
             attempts = list(pool.map(_attempt, candidates))
         results = []

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -10,6 +13,9 @@ from core.models import RunEndpointSpec
 from core.sources import SourceReport
 
 Kind = Literal["wrapper", "yaml"]
+State = Literal["loaded", "pending", "failed"]
+
+logger = logging.getLogger("core.registry")
 
 
 @dataclass(frozen=True)
@@ -50,16 +56,52 @@ class FailedPipeline:
 
 @dataclass
 class Registry:
+    """The pipelines of this environment. With the lazy strategy some start `pending`: found at cold start,
+    loaded by the first request that names them (`get`), by one thread while any others wait."""
+
     loaded: dict[str, LoadedPipeline] = field(default_factory=dict)
     failed: dict[str, FailedPipeline] = field(default_factory=dict)
     sources: list[SourceReport] = field(default_factory=list)
     init_ms: float = 0.0
+    pending: dict[str, Any] = field(default_factory=dict)  # name -> what `load` needs (a loader Candidate)
+    load: Callable[[Any], LoadedPipeline | FailedPipeline] | None = None
+    on_load: list[Callable[[LoadedPipeline | FailedPipeline], None]] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def names(self) -> list[str]:
+        """The pipelines loaded so far (Hayhooks' `/status` `pipelines`)."""
         return list(self.loaded)
 
+    def states(self) -> dict[str, State]:
+        """Every pipeline this environment knows, by name, with its state."""
+        states: dict[str, State] = {name: "loaded" for name in self.loaded}
+        states.update({name: "pending" for name in self.pending})
+        states.update({name: "failed" for name in self.failed})
+        return dict(sorted(states.items()))
+
     def get(self, name: str) -> LoadedPipeline | None:
-        return self.loaded.get(name)
+        pipeline = self.loaded.get(name)
+        if pipeline is None and name in self.pending:
+            self.load_pending(name)
+            pipeline = self.loaded.get(name)
+        return pipeline
+
+    def load_pending(self, name: str) -> None:
+        """Load a pending pipeline now (blocking); a no-op once it is loaded or failed."""
+        with self._lock:
+            candidate = self.pending.get(name)
+            if candidate is None or self.load is None:
+                return  # another request loaded it while this one waited
+            result = self.load(candidate)
+            if isinstance(result, LoadedPipeline):
+                self.loaded[name] = result
+                logger.info("Pipeline '%s' loaded on first use in %.0f ms", name, result.load_ms)
+            else:
+                self.failed[name] = result
+                logger.error("Pipeline '%s' failed to load (%s): %s", name, result.stage, result.reason)
+            del self.pending[name]
+            for listener in self.on_load:
+                listener(result)
 
     def failure_detail(self, name: str) -> str | None:
         """What a request for a pipeline that failed to load is told (None: it did not fail)."""

@@ -29,6 +29,10 @@ def build_service(settings: Settings | None = None, *, sync_inline: bool = False
     registry = load_registry(settings)
     for failed in registry.failed.values():
         logger.error("Pipeline '%s' failed to load (%s): %s", failed.name, failed.stage, failed.reason)
+    if registry.pending:
+        logger.info(
+            "Lazy strategy: %d pipeline(s) load on first use: %s", len(registry.pending), ", ".join(registry.pending)
+        )
     logger.info(
         "Loaded %d pipeline(s) in %.0f ms: %s%s",
         len(registry.loaded),
@@ -39,6 +43,7 @@ def build_service(settings: Settings | None = None, *, sync_inline: bool = False
             "cold_start_summary": True,
             "pipelines_loaded": registry.names(),
             "pipelines_failed": list(registry.failed),
+            "pipelines_pending": list(registry.pending),
             "sources": [{"kind": s.kind, "uri": s.uri, "version": s.version, "ok": s.ok} for s in registry.sources],
             "init_ms": round(registry.init_ms, 1),
         },

@@ -59,7 +59,7 @@ class Settings:
     root_path: str = ""
     show_tracebacks: bool = False
     cors: CorsSettings = field(default_factory=CorsSettings)
-    startup_deploy_strategy: Literal["parallel", "sequential"] = "parallel"
+    startup_deploy_strategy: Literal["parallel", "sequential", "lazy"] = "parallel"
     startup_deploy_workers: int = 4
     log_level: str = "INFO"
     host: str = "127.0.0.1"
@@ -104,7 +104,7 @@ class Settings:
                 max_age=env.int("HAYHOOKS_CORS_MAX_AGE", 600, minimum=0),
             ),
             startup_deploy_strategy=env.choice(
-                "HAYHOOKS_STARTUP_DEPLOY_STRATEGY", "parallel", ("parallel", "sequential")
+                "HAYHOOKS_STARTUP_DEPLOY_STRATEGY", "parallel", ("parallel", "sequential", "lazy")
             ),
             startup_deploy_workers=env.int("HAYHOOKS_STARTUP_DEPLOY_WORKERS", 4, minimum=1, maximum=32),
             log_level=env.log_level(),

@@ -4,3 +4,7 @@
 `POST /v1/responses` its `run_response[_async](model, input_items, body)`; `GET /v1/models` lists the
 pipelines (each path also without `/v1`). The `model` is the pipeline name.
 """
+
+from core import no_pydantic_v1
+
+no_pydantic_v1.install()  # before this package's modules declare their routes

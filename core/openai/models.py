@@ -1,4 +1,4 @@
-"""`GET /v1/models` (and `/models`): every loaded pipeline, as an OpenAI model list."""
+"""`GET /v1/models` (and `/models`): every pipeline that loaded or can still load (lazy), as OpenAI models."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ async def list_models(request: Request) -> dict[str, Any]:
         "object": "list",
         "data": [
             {"id": name, "name": name, "object": "model", "created": created, "owned_by": "hayhooks"}
-            for name in request.app.state.registry.names()
+            for name in request.app.state.registry.states()
+            if name not in request.app.state.registry.failed
         ],
     }

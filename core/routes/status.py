@@ -62,6 +62,9 @@ class StatusResponse(BaseModel):
     failed: list[FailedPipelineStatus] = Field(description="Pipelines that failed to load at cold start, with why")
     pipeline_sources: dict[str, PipelineSource] = Field(description="Where each loaded pipeline came from")
     sources: list[SourceStatus] = Field(description="Each configured source and how fetching it went")
+    states: dict[str, str] = Field(
+        description="Every pipeline by name: 'loaded', 'failed', or 'pending' (lazy strategy: not requested yet)"
+    )
     # Hayhooks 2.1 keys, with the values its non-durable mode gives
     durable_mode: bool = False
     durable: dict[str, object] = Field(default_factory=lambda: {"healthy": True, "deployments": {}})
@@ -91,6 +94,7 @@ async def status_all(request: Request) -> dict[str, Any]:
         "failed": [f.as_status(show_tracebacks=show) for f in registry.failed.values()],
         "pipeline_sources": {p.name: {"source": p.source, "version": p.version} for p in registry.loaded.values()},
         "sources": [s.as_status() for s in registry.sources],
+        "states": registry.states(),
         "durable_mode": False,
         "durable": {"healthy": True, "deployments": {}},
         "deployments": _deployments(request),

@@ -60,7 +60,7 @@ def test_hayhooks_log_level_wins_over_log():
         (
             "HAYHOOKS_STARTUP_DEPLOY_STRATEGY",
             "eager",
-            "HAYHOOKS_STARTUP_DEPLOY_STRATEGY must be one of parallel, sequential, got 'eager'",
+            "HAYHOOKS_STARTUP_DEPLOY_STRATEGY must be one of parallel, sequential, lazy, got 'eager'",
         ),
         ("HAYHOOKS_CORS_ALLOW_ORIGINS", '["a", ', "HAYHOOKS_CORS_ALLOW_ORIGINS is not a valid JSON array"),
         ("HAYHOOKS_CORS_ALLOW_ORIGINS", "[1, 2]", "HAYHOOKS_CORS_ALLOW_ORIGINS must be a JSON array of strings"),

@@ -144,3 +144,20 @@ def test_nothing_imports_haystack_before_the_sources_start():
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_cold_start_imports_only_what_the_configuration_needs(tmp_path):
+    """Cuts that a dependency upgrade could silently undo: each module below costs cold-start time."""
+    shutil.copytree(FIXTURE_PIPELINES / "echo", tmp_path / "echo")
+    shutil.copy(FIXTURE_PIPELINES / "yaml_echo.yaml", tmp_path)
+    code = (
+        "import sys, handler; from tests.apigw import Context, http_v2; "
+        "assert handler.lambda_handler(http_v2('GET', '/status'), Context())['statusCode'] == 200; "
+        "print(sorted(m for m in ('pydantic.v1', 'aws_xray_sdk', 'boto3') if m in sys.modules))"
+    )
+    env = clean_env(PYTHONPATH=str(ROOT), HAYHOOKS_PIPELINES_DIR=str(tmp_path))
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    # FastAPI probes route models against pydantic.v1 (core/no_pydantic_v1.py); boto3 and X-Ray load only
+    # when an S3 source, secrets or tracing are configured
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
