@@ -11,11 +11,15 @@ logged and do not count as the first served request.
 from __future__ import annotations
 
 import asyncio
+from contextvars import ContextVar
 from typing import Any
 
 from starlette.types import ASGIApp, Message
 
 WARMUP_KEY = "haystack_lambda.warmup"
+# True while an entry point replays a request through its own layers at init (the Lambda handler's
+# Mangum path): like WARMUP_KEY, such requests are neither logged nor counted. Not reachable from outside.
+warming: ContextVar[bool] = ContextVar("warming", default=False)
 
 
 async def _request(app: ASGIApp, method: str, path: str, content_type: bytes = b"application/json") -> None:
