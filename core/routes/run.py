@@ -46,7 +46,7 @@ def add_run_route(
                 response = await produce(payload)
         except HTTPException:
             raise
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # sys.exit() in a wrapper must not end the environment
             logger.exception("Pipeline '%s' failed", name)
             detail = f"Pipeline execution failed: {redact(str(exc))}"
             if show_tracebacks:
