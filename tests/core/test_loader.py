@@ -38,7 +38,8 @@ def test_failure_reasons_name_pipeline_object_and_cause():
     assert failed["bad_component"].reason == (
         "bad_component.yml: Failed to load pipeline from YAML: component 'thing' (type not_allowed_module.Thing): "
         "Refusing to deserialize a class from module 'not_allowed_module': the module is not on the trusted-module "
-        "allowlist. To trust that module, add it to HAYSTACK_DESERIALIZATION_ALLOWLIST."
+        "allowlist. To trust it, add 'not_allowed_module' to HAYSTACK_DESERIALIZATION_ALLOWLIST in the function's "
+        "environment (comma-separated module names or patterns, e.g. 'not_allowed_module,other_module.*')."
     )
     assert failed["arbitrary_type"].stage == "model"
     assert failed["arbitrary_type"].reason.startswith(
