@@ -73,8 +73,8 @@ class RequestLimitsMiddleware:
             message = await receive()
             messages.append(message)
             size += len(message.get("body", b""))
-            if size > self.max_body:
-                await self._too_large(size, send, at_least=True)
+            if size > self.max_body:  # "more than" only while part of the body is still unread
+                await self._too_large(size, send, at_least=bool(message.get("more_body", False)))
                 return
             if message["type"] != "http.request" or not message.get("more_body", False):
                 break

@@ -44,6 +44,9 @@ _YAML_SUFFIXES = (".yml", ".yaml")
 # at a time (YAML pipelines, whose loading is mostly imports, too); setup() still runs in parallel, and a
 # parallel attempt that fails the way an import race fails is retried alone before it is reported.
 _IMPORT_LOCK = threading.Lock()
+# What a pipeline's own code may raise at load without taking the others down: `sys.exit()` in a wrapper
+# (a script turned into a pipeline) raises SystemExit, which `except Exception` would let end the cold start.
+_PIPELINE_ERRORS = (Exception, SystemExit)
 
 
 @dataclass(frozen=True)
@@ -184,7 +187,7 @@ def _attempt(candidate: Candidate) -> tuple[LoadedPipeline | FailedPipeline, boo
             wrapper_cls = _import_wrapper_class(candidate)
             try:
                 wrapper = wrapper_cls()
-            except Exception as exc:
+            except _PIPELINE_ERRORS as exc:
                 raise LoadFailure("setup", f"PipelineWrapper() raised {_describe(exc)}") from exc
             _call_setup(wrapper, candidate, yaml=False)
         _warm(wrapper, candidate)
@@ -219,7 +222,7 @@ def _call_setup(wrapper: object, candidate: Candidate, *, yaml: bool) -> None:
         wrapper.setup()  # type: ignore[attr-defined]
     except YAMLPipelineError as exc:
         raise LoadFailure("yaml", f"{candidate.path.name}: {exc}") from exc
-    except Exception as exc:
+    except _PIPELINE_ERRORS as exc:
         where = candidate.path.name if yaml else "PipelineWrapper.setup()"
         raise LoadFailure(
             "yaml" if yaml else "setup", f"{where} raised {_describe(exc)}{_location(exc, candidate.path)}"
@@ -237,7 +240,7 @@ def _warm(wrapper: object, candidate: Candidate) -> None:
         if callable(hook):
             try:
                 hook()
-            except Exception as exc:
+            except _PIPELINE_ERRORS as exc:
                 raise LoadFailure("setup", f"{where} raised {_describe(exc)}{_location(exc, candidate.path)}") from exc
 
 
@@ -304,7 +307,7 @@ def _import_wrapper_class(candidate: Candidate) -> type:
             sys.modules[module_name] = module
             registered.append(module_name)
             spec.loader.exec_module(module)  # type: ignore[union-attr]
-    except Exception as exc:
+    except _PIPELINE_ERRORS as exc:
         for name in registered:
             sys.modules.pop(name, None)
         raise LoadFailure(

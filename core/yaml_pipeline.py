@@ -7,6 +7,7 @@ The YAML declares `inputs:` (request field → `component.socket`, or a list of 
 from __future__ import annotations
 
 import inspect
+import re
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -30,24 +31,47 @@ def _targets(io_name: str, declared: Any) -> list[str]:
     return list(dict.fromkeys(targets))
 
 
+_ALLOWLIST_HINT = (
+    " To trust it, add '{module}' to HAYSTACK_DESERIALIZATION_ALLOWLIST in the function's environment "
+    "(comma-separated module names or patterns, e.g. '{module},other_module.*')."
+)
+_NOT_IMPORTED_HINT = (
+    " Check the type's spelling and that its package is installed; for a component of your own, make its "
+    "module importable (HAYHOOKS_ADDITIONAL_PYTHON_PATH) and add it to HAYSTACK_DESERIALIZATION_ALLOWLIST."
+)
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else ""
+
+
 def _explain_load_error(exc: Exception, document: dict) -> str:
-    """One line naming the component at fault when Haystack's message lets us find it."""
-    message = redact(str(exc).strip().splitlines()[0]) if str(exc).strip() else type(exc).__name__
-    message = message.split(" If you trust the source")[0]  # Haystack's multi-line advice, replaced below
+    """One line naming the component at fault when Haystack's message lets us find it, and what to do."""
+    text = str(exc)
+    # "Couldn't deserialize component 'x' ... with the following data:\n{...}\n\nOriginal error: <why>": the
+    # why (a bad init parameter, a nested class refused by the allowlist) is on the last line, not the first
+    original = text.rpartition("Original error:")[2] if "Original error:" in text else ""
+    message = _first_line(original) or _first_line(text) or type(exc).__name__
+    message = redact(message.split(" If you trust the source")[0])  # Haystack's multi-line advice, replaced below
     components = document.get("components") or {}
     culprits = [
         f"component '{name}' (type {spec.get('type')})"
         for name, spec in components.items()
         if isinstance(spec, dict)
         and isinstance(spec.get("type"), str)
-        and (
-            f"'{spec['type'].rsplit('.', 1)[0]}'" in message or f"'{spec['type']}'" in message or f"'{name}'" in message
-        )
+        and (f"'{spec['type'].rsplit('.', 1)[0]}'" in text or f"'{spec['type']}'" in text or f"'{name}'" in text)
     ]
     prefix = f"{', '.join(culprits)}: " if culprits else ""
     hint = ""
-    if "allowlist" in message:
-        hint = " To trust that module, add it to HAYSTACK_DESERIALIZATION_ALLOWLIST."
+    if refused := re.search(r"deserialize a class from module '([^']+)'", message):
+        hint = _ALLOWLIST_HINT.format(module=refused.group(1))
+    elif " not imported. " in message:
+        message = message.split(" Please check")[0].rstrip(".")
+        cause = exc.__cause__
+        if cause is not None and not isinstance(cause, ValueError):  # ValueError: a type without a module
+            message += f" ({redact(_first_line(str(cause)).rstrip('.'))})"
+        message += "."
+        hint = _NOT_IMPORTED_HINT
     return f"Failed to load pipeline from YAML: {prefix}{message}{hint}"
 
 

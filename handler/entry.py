@@ -17,7 +17,7 @@ from core.service import build_service
 from core.settings import Settings, server_only_variables_set
 from core.warmup import warming
 from handler import snapstart
-from handler.events import WARMUP_EVENT, classify, describe, stage_root_path
+from handler.events import WARMUP_EVENT, classify, describe, malformed, stage_root_path
 from handler.metrics import PipelineMetrics
 from handler.tracing import enable_tracing, tracing_enabled
 
@@ -72,6 +72,9 @@ class LambdaHandler:
     def _answer(self, event: Any, context: Any) -> dict[str, Any]:
         kind = classify(event)
         if kind == "http":
+            if problem := malformed(event):
+                logger.warning("Malformed HTTP event (%s): %s", describe(event), problem)
+                return _error_response(400, f"Malformed HTTP event: {problem}", getattr(context, "aws_request_id", ""))
             try:
                 return self.adapter(event, context)
             except Exception as exc:  # Mangum could not build a request from the event

@@ -7,6 +7,7 @@ Those must be answered without running a pipeline and without raising, or an asy
 
 from __future__ import annotations
 
+import binascii
 from typing import Any, Literal
 
 EventKind = Literal["http", "warmup", "eventbridge", "unsupported"]
@@ -42,7 +43,9 @@ def classify(event: Any) -> EventKind:
     if not isinstance(event, dict):
         return "unsupported"
     context = event.get("requestContext")
-    if isinstance(context, dict) and ("http" in context or "elb" in context or "httpMethod" in event):
+    if isinstance(context, dict) and (
+        "http" in context or "elb" in context or "httpMethod" in event or "httpMethod" in context
+    ):
         return "http"
     if (
         event.get("detail-type") == "Scheduled Event"
@@ -53,6 +56,67 @@ def classify(event: Any) -> EventKind:
     if "detail-type" in event and "source" in event:
         return "eventbridge"
     return "unsupported"
+
+
+_JSON_TYPES = {str: "a string", dict: "an object", list: "an array", bool: "a boolean", type(None): "null"}
+
+
+def _json_type(value: Any) -> str:
+    return _JSON_TYPES.get(type(value), "a number" if isinstance(value, (int, float)) else type(value).__name__)
+
+
+def _field(event: dict[str, Any], path: str) -> tuple[bool, Any]:
+    value: Any = event
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return False, None
+        value = value[part]
+    return True, value
+
+
+def malformed(event: dict[str, Any]) -> str | None:
+    """What an HTTP event lacks for Mangum to build a request, in the event's own field names; None if whole.
+
+    API Gateway, Function URLs and ALB always send these fields; a truncated event comes from a test
+    invoke, a hand-written event or a proxy in between, and deserves an answer that names the field rather
+    than Python's KeyError.
+    """
+    context = event["requestContext"]
+    nullable = {"body", "isBase64Encoded"}
+    if "http" in context:  # payload 2.0: HTTP API, Function URL
+        required = ("version", "requestContext.http.method", "requestContext.http.path", "requestContext.http.sourceIp")
+        optional = {"headers": dict, "rawQueryString": str, "cookies": list}
+    else:  # REST API payload 1.0, ALB
+        required = ("httpMethod", "path")
+        optional = {"headers": dict, "multiValueHeaders": dict, "queryStringParameters": dict}
+        optional["multiValueQueryStringParameters"] = dict
+        nullable |= set(optional)
+        if "elb" in context and not isinstance(event.get("headers") or event.get("multiValueHeaders"), dict):
+            return "'headers' (or 'multiValueHeaders') is missing"
+    if not isinstance(context.get("http", {}), dict):
+        return f"'requestContext.http' must be an object, got {_json_type(context['http'])}"
+    for path in required:
+        found, value = _field(event, path)
+        if not found:
+            return f"'{path}' is missing"
+        if not isinstance(value, str):
+            return f"'{path}' must be a string, got {_json_type(value)}"
+    for name, kind in {**optional, "body": str, "isBase64Encoded": bool}.items():
+        value = event.get(name)
+        if name in event and not isinstance(value, kind) and not (value is None and name in nullable):
+            return f"'{name}' must be {_JSON_TYPES[kind]}, got {_json_type(value)}"
+    for name in ("headers", "multiValueHeaders"):
+        for key, value in (event.get(name) or {}).items():
+            multi = name == "multiValueHeaders"
+            values = value if multi and isinstance(value, list) else [value]
+            if (multi and not isinstance(value, list)) or not all(isinstance(v, str) for v in values):
+                return f"header {key!r} in '{name}' must be {'an array of strings' if name[0] == 'm' else 'a string'}"
+    if event.get("isBase64Encoded") and event.get("body"):
+        try:
+            binascii.a2b_base64(event["body"], strict_mode=True)
+        except (binascii.Error, ValueError):
+            return "'body' is marked isBase64Encoded but is not valid base64"
+    return None
 
 
 def describe(event: Any) -> str:

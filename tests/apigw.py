@@ -168,3 +168,11 @@ def parse(result: dict) -> Reply:
     body = result.get("body") or ""
     raw = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
     return Reply(result["statusCode"], headers, raw, result)
+
+
+def assert_still_serving(handler: Any, build: Any = http_v2) -> None:
+    """After a fault, the same handler (same process) still answers /status and runs a healthy pipeline."""
+    status = parse(handler(build("GET", "/status"), Context()))
+    assert status.status == 200 and status.json()["status"] == "Up!"
+    reply = parse(handler(build("POST", "/echo/run", body={"text": "still here"}), Context()))
+    assert reply.status == 200 and reply.json()["result"]["text"] == "still here"

@@ -32,7 +32,7 @@ CHAT = Operation("run_chat_completion", "run_chat_completion_async", "Chat endpo
 RESPONSES = Operation("run_response", "run_response_async", "Responses endpoint not implemented for this model")
 
 
-def execution_failed(exc: Exception) -> HTTPException:
+def execution_failed(exc: BaseException) -> HTTPException:
     logger.exception("OpenAI-compatible call failed")
     return HTTPException(status_code=500, detail=f"Pipeline execution failed: {redact(str(exc))}")
 
@@ -68,7 +68,7 @@ async def call_wrapper(request: Request, operation: Operation, model: str, argum
                 result = await run_in_threadpool(method, **kwargs)
     except HTTPException:
         raise
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # sys.exit() in a wrapper must not end the environment
         raise execution_failed(exc) from exc
     if deadline.expired:
         raise HTTPException(status_code=504, detail=deadline.detail(model))

@@ -46,7 +46,7 @@ def add_run_route(
                 response = await produce(payload)
         except HTTPException:
             raise
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # sys.exit() in a wrapper must not end the environment
             logger.exception("Pipeline '%s' failed", name)
             detail = f"Pipeline execution failed: {redact(str(exc))}"
             if show_tracebacks:
@@ -78,6 +78,8 @@ def add_run_route(
         body = Annotated[spec.request_model, Form(media_type="multipart/form-data")]  # type: ignore[assignment]
 
     async def endpoint(request: Request, run_req: Any) -> Any:
+        if spec.requires_files and (problem := _not_a_form(request)):
+            return JSONResponse({"detail": f"Pipeline '{name}' takes {_FORM_TYPES[0]}: {problem}"}, status_code=415)
         return await call(run_req, request)
 
     endpoint.__signature__ = inspect.Signature(
@@ -100,6 +102,17 @@ def add_run_route(
         description=spec.description,
         **kwargs,
     )
+
+
+_FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+def _not_a_form(request: Request) -> str | None:
+    """A body sent as something other than a form would be read as an empty form: every field defaulted."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type in _FORM_TYPES or (not content_type and request.headers.get("content-length", "0") == "0"):
+        return None
+    return f"the request body is {content_type or 'of no content-type'}, so its fields would be ignored"
 
 
 def add_failed_run_route(app: FastAPI, name: str, detail: str) -> None:

@@ -38,7 +38,8 @@ def test_failure_reasons_name_pipeline_object_and_cause():
     assert failed["bad_component"].reason == (
         "bad_component.yml: Failed to load pipeline from YAML: component 'thing' (type not_allowed_module.Thing): "
         "Refusing to deserialize a class from module 'not_allowed_module': the module is not on the trusted-module "
-        "allowlist. To trust that module, add it to HAYSTACK_DESERIALIZATION_ALLOWLIST."
+        "allowlist. To trust it, add 'not_allowed_module' to HAYSTACK_DESERIALIZATION_ALLOWLIST in the function's "
+        "environment (comma-separated module names or patterns, e.g. 'not_allowed_module,other_module.*')."
     )
     assert failed["arbitrary_type"].stage == "model"
     assert failed["arbitrary_type"].reason.startswith(
@@ -158,3 +159,34 @@ def test_warm_up_hooks_run_once_at_load(tmp_path):
     assert (
         failed.reason == "PipelineWrapper.warm_up() raised OSError: model file missing (at pipeline_wrapper.py, line 6)"
     )
+
+
+def test_sys_exit_in_a_pipeline_fails_only_that_pipeline(tmp_path):
+    """`sys.exit()` raises SystemExit, which `except Exception` misses: it used to end the whole cold start."""
+    for name, body in {
+        "exits_at_import": "import sys\n\nsys.exit('no GPU here')\n",
+        "exits_in_setup": (
+            "import sys\n\n\nclass PipelineWrapper:\n    def setup(self) -> None:\n        sys.exit(3)\n\n"
+            "    def run_api(self) -> str:\n        return 'never'\n"
+        ),
+        "fine": (
+            "class PipelineWrapper:\n    def setup(self) -> None:\n        pass\n\n"
+            "    def run_api(self) -> str:\n        return 'fine'\n"
+        ),
+    }.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "pipeline_wrapper.py").write_text(body)
+    for strategy in ("parallel", "sequential"):
+        registry = load_registry(fixture_settings(pipelines_dir=tmp_path, startup_deploy_strategy=strategy))
+        assert registry.names() == ["fine"] and registry.get("fine").wrapper.run_api() == "fine"
+        assert {name: (f.stage, f.reason) for name, f in registry.failed.items()} == {
+            "exits_at_import": (
+                "import",
+                "importing exits_at_import/pipeline_wrapper.py raised SystemExit: no GPU here "
+                "(at pipeline_wrapper.py, line 3)",
+            ),
+            "exits_in_setup": (
+                "setup",
+                "PipelineWrapper.setup() raised SystemExit: 3 (at pipeline_wrapper.py, line 6)",
+            ),
+        }

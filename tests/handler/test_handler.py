@@ -5,7 +5,7 @@ import hashlib
 import httpx
 import pytest
 
-from tests.apigw import BUILDERS, Context, parse
+from tests.apigw import BUILDERS, Context, assert_still_serving, http_v2, parse
 
 SOURCES = list(BUILDERS)
 
@@ -103,12 +103,20 @@ def test_generator_result_is_text_plain(build, invoke):
     assert reply.text == 'a b chunk(thinking){"done": true}'
 
 
-def test_generator_failing_half_way_is_a_json_500_on_lambda(build, invoke):
+def test_generator_failing_half_way_is_a_json_500_on_lambda(build, invoke, fixture_handler):
     context = Context()
     reply = invoke(build("POST", "/stream_fails/run", body={}), context=context)
     assert reply.status == 500
     assert reply.json() == {"detail": "Pipeline execution failed: the model connection dropped"}
     assert reply.headers["x-request-id"] == context.aws_request_id
+    assert_still_serving(fixture_handler, build)
+
+
+def test_sys_exit_in_a_wrapper_is_a_json_500_and_the_environment_lives_on(build, invoke, fixture_handler):
+    reply = invoke(build("POST", "/exits/run", body={"code": "quota"}))
+    assert reply.status == 500
+    assert reply.json() == {"detail": "Pipeline execution failed: giving up: quota"}
+    assert_still_serving(fixture_handler, build)
 
 
 def test_iterator_result_is_json_not_a_stream(build, invoke):
@@ -196,6 +204,32 @@ def test_failed_pipeline_run_says_why(build, invoke):
         "detail": "Pipeline 'broken_setup' failed to load: PipelineWrapper.setup() raised "
         "RuntimeError: index file missing: index.bin (at pipeline_wrapper.py, line 6)"
     }
+
+
+BROKEN = {
+    "broken_import": "importing broken_import/pipeline_wrapper.py raised ModuleNotFoundError: No module named "
+    "'a_module_that_does_not_exist' (at pipeline_wrapper.py, line 3)",
+    "broken_setup": "PipelineWrapper.setup() raised RuntimeError: index file missing: index.bin "
+    "(at pipeline_wrapper.py, line 6)",
+    "no_return": "no_return/pipeline_wrapper.py: Pipeline wrapper is missing a return type for 'run_api' method",
+    "bad_component": "bad_component.yml: Failed to load pipeline from YAML: component 'thing' (type "
+    "not_allowed_module.Thing): Refusing to deserialize a class from module 'not_allowed_module': the module is not "
+    "on the trusted-module allowlist. To trust it, add 'not_allowed_module' to HAYSTACK_DESERIALIZATION_ALLOWLIST "
+    "in the function's environment (comma-separated module names or patterns, e.g. "
+    "'not_allowed_module,other_module.*').",
+}
+
+
+@pytest.mark.parametrize("name", list(BROKEN))
+def test_each_broken_pipeline_answers_503_with_its_reason_and_the_rest_serve(build, invoke, fixture_handler, name):
+    detail = {"detail": f"Pipeline '{name}' failed to load: {BROKEN[name]}"}
+    run = invoke(build("POST", f"/{name}/run", body={}))
+    assert (run.status, run.json()) == (503, detail)
+    status = invoke(build("GET", f"/status/{name}"))
+    assert (status.status, status.json()) == (503, detail)
+    listed = {f["name"]: f["reason"] for f in invoke(build("GET", "/status")).json()["failed"]}
+    assert listed[name] == BROKEN[name]
+    assert_still_serving(fixture_handler, build)
 
 
 @pytest.mark.parametrize("path", ["/deploy_files", "/deploy-yaml", "/undeploy/echo"])
@@ -296,6 +330,7 @@ class TestNonHttpEvents:
             "error": "Unsupported event: this function answers API Gateway, Function URL and ALB HTTP events"
         }
         assert "Unsupported event" in caplog.text
+        assert_still_serving(fixture_handler)
 
     def test_malformed_http_event_is_a_json_400(self, fixture_handler):
         event = {"version": "2.0", "requestContext": {"http": {"method": "GET"}}}
@@ -303,7 +338,138 @@ class TestNonHttpEvents:
         reply = parse(fixture_handler(event, context))
         assert reply.status == 400
         assert reply.headers["x-request-id"] == context.aws_request_id
-        assert reply.json()["detail"].startswith("Malformed HTTP event:")
+        assert reply.json() == {"detail": "Malformed HTTP event: 'requestContext.http.path' is missing"}
+        assert_still_serving(fixture_handler)
+
+
+def _without(builder, *path, **replace):
+    def build(*args, **kwargs):
+        event = builder(*args, **kwargs)
+        target = event
+        for key in path[:-1]:
+            target = target[key]
+        if path:
+            target.pop(path[-1])
+        event.update(replace)
+        return event
+
+    return build
+
+
+@pytest.mark.parametrize(
+    ("build", "problem"),
+    [
+        (_without(http_v2, "requestContext", "http", "method"), "'requestContext.http.method' is missing"),
+        (_without(http_v2, "requestContext", "http", "sourceIp"), "'requestContext.http.sourceIp' is missing"),
+        (_without(http_v2, "version"), "'version' is missing"),
+        (_without(http_v2, headers=None), "'headers' must be an object, got null"),
+        (_without(http_v2, headers={"x-n": 5}), "header 'x-n' in 'headers' must be a string"),
+        (_without(http_v2, rawQueryString=None), "'rawQueryString' must be a string, got null"),
+        (_without(http_v2, cookies="a=b"), "'cookies' must be an array, got a string"),
+        (_without(http_v2, body=5), "'body' must be a string, got a number"),
+        (_without(BUILDERS["rest-v1"], "path"), "'path' is missing"),
+        (_without(BUILDERS["rest-v1"], "httpMethod"), "'httpMethod' is missing"),
+        (
+            _without(BUILDERS["rest-v1"], multiValueHeaders={"x-a": "b"}),
+            "header 'x-a' in 'multiValueHeaders' must be an array of strings",
+        ),
+        (_without(BUILDERS["alb"], "headers"), "'headers' (or 'multiValueHeaders') is missing"),
+        (_without(BUILDERS["alb"], "path"), "'path' is missing"),
+    ],
+)
+def test_truncated_http_event_names_the_field_and_the_function_keeps_serving(fixture_handler, build, problem):
+    context = Context()
+    reply = parse(fixture_handler(build("POST", "/echo/run", body={"text": "x"}), context))
+    assert reply.status == 400
+    assert reply.json() == {"detail": f"Malformed HTTP event: {problem}"}
+    assert reply.headers["x-request-id"] == context.aws_request_id
+    assert_still_serving(fixture_handler)
+
+
+@pytest.mark.parametrize("body", ["!!!not base64", "%%%", "YWJj=ZA=="])
+def test_invalid_base64_body_is_a_400_not_an_empty_body(build, fixture_handler, body):
+    event = build("POST", "/echo/run", body={"text": "x"})
+    event.update(body=body, isBase64Encoded=True)
+    reply = parse(fixture_handler(event, Context()))
+    assert reply.status == 400
+    assert reply.json() == {"detail": "Malformed HTTP event: 'body' is marked isBase64Encoded but is not valid base64"}
+    assert_still_serving(fixture_handler, build)
+
+
+def test_base64_body_that_is_not_utf8_json_is_a_400(build, fixture_handler):
+    reply = parse(
+        fixture_handler(
+            build("POST", "/echo/run", body=b"\xff\xfe{", headers={"content-type": "application/json"}), Context()
+        )
+    )
+    assert reply.status == 400
+    assert reply.json() == {"detail": "There was an error parsing the body"}
+    assert_still_serving(fixture_handler, build)
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml"])
+def test_json_endpoint_with_another_content_type_is_422(build, fixture_handler, content_type):
+    event = build("POST", "/echo/run", body='{"text": "x"}', headers={"content-type": content_type})
+    reply = parse(fixture_handler(event, Context()))
+    assert reply.status == 422
+    (error,) = reply.json()["detail"]
+    assert (error["type"], error["loc"], error["msg"]) == (
+        "model_attributes_type",
+        ["body"],
+        "Input should be a valid dictionary or object to extract fields from",
+    )
+    assert_still_serving(fixture_handler, build)
+
+
+def test_multipart_endpoint_refuses_json_instead_of_ignoring_it(build, fixture_handler):
+    reply = parse(fixture_handler(build("POST", "/upload/run", body={"label": "scan", "count": 3}), Context()))
+    assert reply.status == 415
+    assert reply.json() == {
+        "detail": "Pipeline 'upload' takes multipart/form-data: the request body is application/json, "
+        "so its fields would be ignored"
+    }
+    form = parse(
+        fixture_handler(
+            build(
+                "POST",
+                "/upload/run",
+                body="label=scan&count=3",
+                headers={"content-type": "application/x-www-form-urlencoded"},
+            ),
+            Context(),
+        )
+    )
+    assert form.json() == {"result": {"label": "scan", "count": 3, "files": []}}
+    assert_still_serving(fixture_handler, build)
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "detail"),
+    [
+        ("/status/日本", 404, "Pipeline '日本' not found"),
+        ("/status/a\x00b", 404, "Pipeline 'a\x00b' not found"),
+        ("/status/a\r\nSet-Cookie: x=1", 404, "Pipeline 'a\r\nSet-Cookie: x=1' not found"),
+        ("/status/%00%ff", 404, "Pipeline '\x00\ufffd' not found"),
+        ("/échø/run", 404, "Not Found"),
+    ],
+)
+def test_unicode_and_control_characters_in_paths(build, fixture_handler, path, status, detail):
+    reply = parse(fixture_handler(build("GET" if path.startswith("/status") else "POST", path, body=None), Context()))
+    assert (reply.status, reply.json()) == (status, {"detail": detail})
+    assert "set-cookie" not in reply.headers
+    assert_still_serving(fixture_handler, build)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"x-name": "Zoë 日本"}, {"x-name": "a\r\nSet-Cookie: x=1"}, {"x-name": "a\x00b"}, {"x-näme": "a"}],
+)
+def test_unicode_and_control_characters_in_headers(build, fixture_handler, headers):
+    reply = parse(fixture_handler(build("POST", "/echo/run", body={"text": "é\u0001"}, headers=headers), Context()))
+    assert reply.status == 200
+    assert reply.json()["result"]["text"] == "é\u0001"
+    assert "set-cookie" not in reply.headers
+    assert_still_serving(fixture_handler, build)
 
 
 def test_status_keeps_hayhooks_2_1_keys(invoke):

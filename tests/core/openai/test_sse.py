@@ -3,7 +3,7 @@
 import json
 import threading
 
-from tests.apigw import http_v2
+from tests.apigw import assert_still_serving, http_v2
 
 
 def _sse(reply):
@@ -40,7 +40,7 @@ def test_chat_stream_reasoning_delta(invoke):
     assert chunks[0]["choices"][0]["delta"]["content"] is None
 
 
-def test_mid_stream_error_is_an_error_event_in_a_200(invoke):
+def test_mid_stream_error_is_an_error_event_in_a_200(invoke, fixture_handler):
     event = http_v2(
         "POST",
         "/v1/chat/completions",
@@ -53,6 +53,7 @@ def test_mid_stream_error_is_an_error_event_in_a_200(invoke):
     assert error["type"] == "server_error" and error["message"].endswith("the model connection dropped")
     contents = [json.loads(b.removeprefix("data: "))["choices"][0]["delta"]["content"] for b in blocks[:-1]]
     assert contents == ["You ", "said: "]
+    assert_still_serving(fixture_handler)
 
 
 def test_responses_events_are_named(invoke):

@@ -12,8 +12,10 @@ import zipfile
 
 import boto3
 import pytest
+from fastapi.testclient import TestClient
 from moto import mock_aws
 
+from core.app import create_app
 from core.loader import load_registry
 from core.sources import SourceError
 from core.sources.archive import UnsafeArchive, read_zip, write_atomic
@@ -55,6 +57,27 @@ def empty_package(tmp_path):
     path = tmp_path / "package"
     path.mkdir()
     return path
+
+
+@pytest.fixture
+def echo_package(tmp_path):
+    """A baked-in folder with one healthy pipeline, to show what is still served when S3 fails."""
+    path = tmp_path / "package"
+    shutil.copytree(FIXTURE_PIPELINES / "echo", path / "echo", ignore=shutil.ignore_patterns("__pycache__"))
+    return path
+
+
+def assert_serving(registry, *, error=None, run=("echo", {"text": "still here"})):
+    """The app built on this registry answers /status (with the S3 source's error) and runs a pipeline."""
+    client = TestClient(create_app(fixture_settings(), registry, sync_inline=True))
+    status = client.get("/status")
+    assert status.status_code == 200 and status.json()["status"] == "Up!"
+    (s3,) = [source for source in status.json()["sources"] if source["kind"] == "s3"]
+    assert s3["ok"] is (error is None) and s3.get("error") == error
+    name, body = run
+    reply = client.post(f"/{name}/run", json=body)
+    assert reply.status_code == 200, reply.text
+    return client
 
 
 def load(uri, client, package, **overrides):
@@ -141,10 +164,9 @@ def test_bucket_missing_serves_baked_in_and_reports(aws, tmp_path):
     shutil.copytree(FIXTURE_PIPELINES / "echo", package / "echo")
     registry = load("s3://no-such-bucket-here/pipelines/v1/", aws, package)
     assert registry.names() == ["echo"]
-    assert (
-        _failed_source(registry)
-        == "s3://no-such-bucket-here/pipelines/v1/: bucket 'no-such-bucket-here' does not exist"
-    )
+    error = "s3://no-such-bucket-here/pipelines/v1/: bucket 'no-such-bucket-here' does not exist"
+    assert _failed_source(registry) == error
+    assert_serving(registry, error=error)
 
 
 def test_strict_turns_a_source_failure_into_a_failed_cold_start(aws, empty_package):
@@ -152,13 +174,16 @@ def test_strict_turns_a_source_failure_into_a_failed_cold_start(aws, empty_packa
         load("s3://no-such-bucket-here/p/", aws, empty_package, pipelines_strict=True)
 
 
-def test_access_denied(aws, folder, empty_package):
+def test_access_denied(aws, folder, echo_package):
     uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=False, version="v1", client=aws)
     Fault(aws, "GetObject", 403, "AccessDenied", "Access Denied")
-    assert _failed_source(load(uri, aws, empty_package)) == (
+    registry = load(uri, aws, echo_package)
+    error = (
         f"s3://{BUCKET}/pipelines/v1/manifest.json: access denied; "
         "the function's role needs s3:GetObject for this prefix"
     )
+    assert _failed_source(registry) == error
+    assert_serving(registry, error=error)
 
 
 def test_access_denied_listing_an_unpinned_prefix(aws, empty_package):
@@ -181,18 +206,32 @@ def test_throttling_is_retried_then_recovers(aws, folder, empty_package):
     registry = load(uri, aws, empty_package)
     assert fault.calls == 3  # two throttled attempts, then the one that got through
     assert sorted(registry.loaded) == ["echo_async", "relative", "yaml_echo"]
+    assert_serving(registry, run=("relative", {"text": "hi"}))
 
 
-def test_throttling_that_does_not_stop_is_reported(aws, folder, empty_package, monkeypatch):
+def test_throttling_that_does_not_stop_is_reported(aws, folder, echo_package, monkeypatch):
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
     monkeypatch.setenv("AWS_RETRY_MODE", "standard")
     client = boto3.client("s3")  # picks up the retry configuration from the environment
     uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=True, version="v1", client=client)
     fault = Fault(client, "GetObject", 503, "SlowDown", "Please reduce your request rate.")
-    assert _failed_source(load(uri, client, empty_package)) == (
-        f"{uri}: S3 throttled the requests (SlowDown) and the retries ran out"
-    )
+    registry = load(uri, client, echo_package)
+    error = f"{uri}: S3 throttled the requests (SlowDown) and the retries ran out"
+    assert _failed_source(registry) == error
     assert fault.calls == 2
+    assert_serving(registry, error=error)
+
+
+def test_s3_slower_than_the_budget_is_reported_in_time(aws, folder, echo_package):
+    """Every GET stalls (botocore's before-send hook, below the retries) past HAYHOOKS_PIPELINES_S3_TIMEOUT."""
+    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=True, version="v1", client=aws)
+    aws.meta.events.register_first("before-send.s3.GetObject", lambda **_: time.sleep(2.0))
+    started = time.monotonic()
+    registry = load(uri, aws, echo_package, pipelines_s3_timeout=1.0)
+    assert time.monotonic() - started < 1.8
+    error = f"{uri}: S3 did not answer within 1 s (HAYHOOKS_PIPELINES_S3_TIMEOUT); 0 of 1 objects fetched"
+    assert _failed_source(registry) == error
+    assert_serving(registry, error=error)
 
 
 def test_corrupt_object_fails_only_its_pipeline(aws, folder, empty_package):
@@ -204,6 +243,10 @@ def test_corrupt_object_fails_only_its_pipeline(aws, folder, empty_package):
     assert failed.stage == "source" and failed.source == "s3"
     assert failed.reason.startswith(f"s3://{BUCKET}/pipelines/v1/relative/data.txt is 26 bytes, the manifest says 25")
     assert not (registry.sources[-1].directory / "relative").exists()
+    client = assert_serving(registry, run=("echo_async", {"text": "fine"}))
+    reply = client.post("/relative/run", json={"text": "x"})
+    assert reply.status_code == 503
+    assert reply.json() == {"detail": f"Pipeline 'relative' failed to load: {failed.reason}"}
 
 
 def test_same_size_corruption_is_caught_by_sha256(aws, folder, empty_package):
@@ -230,7 +273,7 @@ def test_empty_prefix(aws, empty_package):
     )
 
 
-def test_network_timeout_fails_within_the_budget(monkeypatch, empty_package):
+def test_network_timeout_fails_within_the_budget(monkeypatch, echo_package):
     """An endpoint that accepts connections and never answers: the cold start must not hang."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
@@ -253,16 +296,18 @@ def test_network_timeout_fails_within_the_budget(monkeypatch, empty_package):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     started = time.monotonic()
     try:
-        registry = load("s3://some-bucket/pipelines/v1/", None, empty_package, pipelines_s3_timeout=1.0)
+        registry = load("s3://some-bucket/pipelines/v1/", None, echo_package, pipelines_s3_timeout=1.0)
     finally:
         stop.set()
         listener.close()
     elapsed = time.monotonic() - started
-    assert _failed_source(registry) == (
+    error = (
         "s3://some-bucket/pipelines/v1/: S3 did not answer within 1 s (HAYHOOKS_PIPELINES_S3_TIMEOUT); "
         "0 of 1 objects fetched"
     )
+    assert _failed_source(registry) == error
     assert elapsed < 2.5 and accepted
+    assert_serving(registry, error=error)
 
 
 def test_download_size_cap(aws, folder, empty_package):
@@ -286,12 +331,13 @@ def _zip(entries):
     return buffer.getvalue()
 
 
-def test_traversal_key_under_a_prefix_is_refused(aws, empty_package):
-    aws.put_object(Bucket=BUCKET, Key="p/echo/pipeline_wrapper.py", Body=b"")
+def test_traversal_key_under_a_prefix_is_refused(aws, echo_package):
+    aws.put_object(Bucket=BUCKET, Key="p/other/pipeline_wrapper.py", Body=b"")
     aws.put_object(Bucket=BUCKET, Key="p/../escape.py", Body=b"print('owned')")
-    assert _failed_source(load(f"s3://{BUCKET}/p/", aws, empty_package)) == (
-        f"s3://{BUCKET}/p/../escape.py: refused, path '../escape.py' would escape the pipelines folder"
-    )
+    registry = load(f"s3://{BUCKET}/p/", aws, echo_package)
+    error = f"s3://{BUCKET}/p/../escape.py: refused, path '../escape.py' would escape the pipelines folder"
+    assert _failed_source(registry) == error
+    assert_serving(registry, error=error)
 
 
 @pytest.mark.parametrize("name", ["../escape.py", "/etc/cron.d/x", "a/../../b.py"])
@@ -314,6 +360,46 @@ def test_zip_bomb_is_refused():
         read_zip(bomb, max_bytes=10 * 1024 * 1024)
     with pytest.raises(UnsafeArchive, match=r"'echo/zeros.bin' inflates \d+x \(zip bomb\?\)"):
         read_zip(bomb, max_bytes=100 * 1024 * 1024)
+
+
+def test_zip_bomb_bundle_is_refused_at_cold_start(aws, echo_package):
+    bomb = _zip([("other/pipeline_wrapper.py", b""), ("other/zeros.bin", b"\0" * (50 * 1024 * 1024))])
+    aws.put_object(Bucket=BUCKET, Key="bomb.zip", Body=bomb)
+    info = zipfile.ZipFile(io.BytesIO(bomb)).getinfo("other/zeros.bin")
+    ratio = info.file_size // info.compress_size
+    assert ratio > 200  # what makes it a bomb: the cap (200 MB) is not reached, the inflation ratio is
+    registry = load(f"s3://{BUCKET}/bomb.zip", aws, echo_package)
+    error = f"bundle s3://{BUCKET}/bomb.zip refused: entry 'other/zeros.bin' inflates {ratio}x (zip bomb?)"
+    assert _failed_source(registry) == error
+    assert_serving(registry, error=error)
+    capped = load(f"s3://{BUCKET}/bomb.zip", aws, echo_package, pipelines_s3_max_mb=10)
+    assert _failed_source(capped) == (
+        f"bundle s3://{BUCKET}/bomb.zip refused: inflates to 52428800 bytes, over the 10485760-byte cap (zip bomb?)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (b"overwritten, not a zip", "refused: not a zip file: File is not a zip file"),
+        (b"PK\x03\x04" + b"\0" * 40, "refused: not a zip file: File is not a zip file"),
+    ],
+)
+def test_corrupt_bundle_is_refused_at_cold_start(aws, echo_package, body, problem):
+    aws.put_object(Bucket=BUCKET, Key="corrupt.zip", Body=body)
+    registry = load(f"s3://{BUCKET}/corrupt.zip", aws, echo_package)
+    error = f"bundle s3://{BUCKET}/corrupt.zip {problem}"
+    assert _failed_source(registry) == error
+    assert_serving(registry, error=error)
+
+
+def test_corrupt_manifest_fails_the_source(aws, folder, echo_package):
+    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=False, version="v1", client=aws)
+    aws.put_object(Bucket=BUCKET, Key="pipelines/v1/manifest.json", Body=b'{"format": 1, "files": [')
+    registry = load(uri, aws, echo_package)
+    error = _failed_source(registry)
+    assert error.startswith(f"{uri}: manifest.json refused: manifest is not valid: Expecting value: line 1")
+    assert_serving(registry, error=error)
 
 
 def test_bundle_with_symlink_is_refused_at_cold_start(aws, empty_package):
