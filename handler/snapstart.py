@@ -53,9 +53,13 @@ def after_restore(handler: Any) -> float:
     ttl = float(os.environ.get("HAYHOOKS_SECRETS_TTL_SECONDS", "900"))
     age = time.time() - getattr(handler, "snapshot_at", time.time())
     if handler.settings.secrets and age > ttl:
-        from core.secrets import resolve
+        from core.secrets import SecretError, resolve
 
-        resolve(handler.settings.secrets)
+        try:
+            resolve(handler.settings.secrets)
+        except SecretError as exc:
+            # a failed restore hook fails the invocation; the snapshot's values may well still be valid
+            logger.error("%s: keeping the values from the snapshot", exc)
     failed = []
     for pipeline in handler.registry.loaded.values():
         hook = getattr(pipeline.wrapper, "after_restore", None)

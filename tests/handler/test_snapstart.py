@@ -57,6 +57,30 @@ def test_stale_secrets_are_resolved_again_after_restore(monkeypatch):
     os.environ.pop("ROTATED_KEY", None)
 
 
+def test_unreadable_secrets_after_restore_keep_the_snapshot_values(monkeypatch, capsys):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.delenv("ROTATED_KEY", raising=False)
+    with mock_aws():
+        ssm = boto3.client("ssm")
+        ssm.put_parameter(Name="/app/key", Value="from-init", Type="SecureString")
+        from core.settings import Settings
+
+        settings = fixture_settings(secrets=Settings.from_env({"HAYHOOKS_SECRETS": "ROTATED_KEY=ssm:/app/key"}).secrets)
+        handler = LambdaHandler(settings)
+        _run(_hooks(snapshot_restore_py.get_before_snapshot, handler))
+        ssm.delete_parameter(Name="/app/key")
+        monkeypatch.setenv("HAYHOOKS_SECRETS_TTL_SECONDS", "0")
+        _run(_hooks(snapshot_restore_py.get_after_restore, handler))  # does not raise
+        assert os.environ["ROTATED_KEY"] == "from-init"
+        logged = capsys.readouterr()
+        assert "HAYHOOKS_SECRETS: ROTATED_KEY: cannot read SSM parameter '/app/key'" in logged.out + logged.err
+        assert "keeping the values from the snapshot" in logged.out + logged.err
+        assert parse(handler(http_v2("POST", "/echo/run", body={"text": "x"}), Context())).status == 200
+    os.environ.pop("ROTATED_KEY", None)
+
+
 @pytest.fixture(autouse=True)
 def _isolate_registries():
     before = list(snapshot_restore_py.get_before_snapshot())
