@@ -101,12 +101,20 @@ def bench_cold(runs: int) -> dict[str, float]:
     floor_code = COLD_FLOOR.format(pipelines=str(PIPELINES))
     time_process(floor_code)  # first runs write .pyc files: not measured
     time_process(COLD_HANDLER)
-    floors, colds = [], []
+    lazy = {"HAYHOOKS_STARTUP_DEPLOY_STRATEGY": "lazy"}
+    floors, colds, lazies = [], [], []
     for _ in range(runs):
         floors.append(time_process(floor_code))
         colds.append(time_process(COLD_HANDLER))
-    floor, cold = statistics.median(floors), statistics.median(colds)
-    return {"floor_ms": floor * 1000, "cold_ms": cold * 1000, "ratio": cold / floor}
+        lazies.append(time_process(COLD_HANDLER, **lazy))
+    floor, cold, lazy_cold = statistics.median(floors), statistics.median(colds), statistics.median(lazies)
+    return {
+        "floor_ms": floor * 1000,
+        "cold_ms": cold * 1000,
+        "ratio": cold / floor,
+        "lazy_ms": lazy_cold * 1000,
+        "lazy_ratio": lazy_cold / floor,
+    }
 
 
 SMALL_WRAPPER = """
@@ -207,6 +215,35 @@ def bench_emulator(runs: int) -> dict[str, float]:
     return {"floor_ms": floor, "init_ms": init, "ratio": init / floor}
 
 
+HAYHOOKS_VERSION = "2.1.0"
+
+
+def hayhooks_venv() -> Path:
+    """A venv of its own for Hayhooks, made once: Hayhooks and what it needs, nothing of ours.
+
+    Versions shared with this project (haystack-ai, fastapi, pydantic, ...) are held to requirements-dev.lock,
+    so both sides import the same libraries and the comparison is of the servers alone.
+    """
+    venv = ROOT / ".bench" / f"hayhooks-{HAYHOOKS_VERSION}"
+    stamp = venv / ".installed"
+    if not stamp.exists():
+        shutil.rmtree(venv, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        constraints = venv / "constraints.txt"
+        pins = [
+            line
+            for line in (ROOT / "requirements-dev.lock").read_text().splitlines()
+            if line and not line.startswith(("#", "hayhooks=="))
+        ]
+        constraints.write_text("\n".join(pins) + "\n")
+        subprocess.run(
+            [str(venv / "bin" / "pip"), "install", "-q", "-c", str(constraints), f"hayhooks=={HAYHOOKS_VERSION}"],
+            check=True,
+        )
+        stamp.touch()
+    return venv
+
+
 def bench_hayhooks(runs: int) -> dict[str, float]:
     """Hayhooks 2.1.0 start-to-ready on the example pipelines vs our cold start on the same folders.
 
@@ -228,7 +265,7 @@ def bench_hayhooks(runs: int) -> dict[str, float]:
             wrapper.write_text(wrapper.read_text().replace("from core import", "from hayhooks import"))
         expected = len([p for p in copy.iterdir() if not p.name.startswith(("_", "."))])
         loaded: list[int] = []
-        hayhooks = Path(sys.executable).parent / "hayhooks"
+        hayhooks = hayhooks_venv() / "bin" / "hayhooks"
 
         def hayhooks_once() -> float:
             with socket.socket() as s:
@@ -301,6 +338,53 @@ def bench_first_request(runs: int) -> dict[str, float]:
     }
 
 
+MEMORY = """
+import handler
+from tests.apigw import Context, http_v2
+def rss_kb(field="VmRSS:"):  # VmHWM: the peak so far
+    for line in open("/proc/self/status"):
+        if line.startswith(field):
+            return int(line.split()[1])
+init_peak = rss_kb("VmHWM:")
+events = [
+    http_v2("POST", "/search_docs/run", body={"query": "lambda cold start", "top_k": 3}),
+    http_v2("POST", "/prompt_builder/run", body={"question": "Why?"}),
+    http_v2("POST", "/greeting/run", body={"name": "Ann", "place": "Lambda"}),
+    http_v2("GET", "/status"),
+]
+for i in range(1000):  # warm-up: caches and allocator arenas reach their working size
+    handler.lambda_handler(events[i % len(events)], Context())
+before = rss_kb()
+for i in range(REQUESTS):
+    assert handler.lambda_handler(events[i % len(events)], Context())["statusCode"] == 200
+after = rss_kb()
+print(init_peak, before, after, rss_kb("VmHWM:"), flush=True)
+"""
+
+
+def bench_memory(requests: int = 10_000) -> dict[str, float]:
+    """Peak RSS after init, and RSS after 1,000 warm-up requests vs after `requests` more, in a fresh process."""
+    proc = subprocess.run(
+        [sys.executable, "-c", MEMORY.replace("REQUESTS", str(requests))],
+        cwd=ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"memory run failed: {proc.stderr[-2000:]}")
+    init_peak, before, after, peak = map(int, proc.stdout.strip().splitlines()[-1].split())
+    return {
+        "init_peak_mb": init_peak / 1024,
+        "before_mb": before / 1024,
+        "after_mb": after / 1024,
+        "peak_mb": peak / 1024,
+        "growth": after / before - 1,
+        "requests": requests,
+    }
+
+
 def bench_scaling(runs: int) -> dict[str, float]:
     """Cold start with 1, 10 and 50 small pipelines, parallel and sequential loading."""
     work = Path(tempfile.mkdtemp(prefix="bench-scale-"))
@@ -320,13 +404,6 @@ def bench_scaling(runs: int) -> dict[str, float]:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return results
-
-
-def _rss_kb() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
 
 
 def _median_ms(fn, n: int) -> float:
@@ -383,10 +460,6 @@ def bench_warm(calls: int) -> dict[str, dict[str, float]]:
             handler_ms.append(_median_ms(through, calls // 10))
         d, h = statistics.median(direct_ms), statistics.median(handler_ms)
         results[name] = {"direct_ms": d, "handler_ms": h, "overhead_ms": h - d}
-    rss_before = _rss_kb()
-    for _ in range(10_000):
-        sync_handler()
-    results["rss"] = {"before_kb": rss_before, "after_kb": _rss_kb(), "growth": _rss_kb() / rss_before - 1}
     return results
 
 
@@ -403,15 +476,23 @@ def main() -> None:
     hayhooks = bench_hayhooks(args.runs)
     first = bench_first_request(args.runs)
     scaling = bench_scaling(max(3, args.runs // 2))
+    memory = bench_memory()
     warm = bench_warm(args.calls)
 
     rows = [
         (
             "cold start / import floor",
             f"{cold['ratio']:.2f}",
-            "<= 1.30",
-            cold["ratio"] <= 1.30,
+            "<= 1.15",
+            cold["ratio"] <= 1.15,
             f"{cold['cold_ms']:.0f} ms vs {cold['floor_ms']:.0f} ms",
+        ),
+        (
+            "lazy strategy cold start / floor",
+            f"{cold['lazy_ratio']:.2f}",
+            "(report)",
+            True,
+            f"{cold['lazy_ms']:.0f} ms: imports Haystack, loads no pipeline until asked",
         ),
     ]
     rows.append(
@@ -451,8 +532,8 @@ def main() -> None:
             (
                 f"warm overhead p50, {name} wrapper",
                 f"{w['overhead_ms']:.3f} ms",
-                "<= 0.500 ms",
-                w["overhead_ms"] <= 0.5,
+                "<= 0.250 ms",
+                w["overhead_ms"] <= 0.25,
                 f"handler {w['handler_ms']:.3f} ms, pipeline alone {w['direct_ms']:.3f} ms",
             )
         )
@@ -468,14 +549,22 @@ def main() -> None:
     rows.append(
         ("after-restore hooks", f"{warm['restore_ms']:.2f} ms", "<= 50 ms", warm["restore_ms"] <= 50, "SnapStart")
     )
-    rss = warm["rss"]
     rows.append(
         (
-            "RSS growth over 10,000 requests",
-            f"{rss['growth'] * 100:.1f} %",
+            "peak RSS after init",
+            f"{memory['init_peak_mb']:.0f} MB",
+            "(report)",
+            True,
+            f"peak over the whole run {memory['peak_mb']:.0f} MB (example pipelines)",
+        )
+    )
+    rows.append(
+        (
+            f"RSS growth over {memory['requests']:,} requests",
+            f"{memory['growth'] * 100:.1f} %",
             "<= 5 %",
-            rss["growth"] <= 0.05,
-            f"{rss['before_kb'] / 1024:.0f} MB -> {rss['after_kb'] / 1024:.0f} MB",
+            memory["growth"] <= 0.05,
+            f"{memory['before_mb']:.0f} MB -> {memory['after_mb']:.0f} MB, after 1,000 warm-up requests",
         )
     )
     for count in (10, 50):
@@ -505,6 +594,7 @@ def main() -> None:
                     "first": first,
                     "scaling": scaling,
                     "warm": warm,
+                    "memory": memory,
                 },
                 indent=2,
             )
