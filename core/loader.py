@@ -192,7 +192,11 @@ def _attempt(candidate: Candidate) -> tuple[LoadedPipeline | FailedPipeline, boo
             _call_setup(wrapper, candidate, yaml=False)
         _warm(wrapper, candidate)
         run = _run_spec(candidate, wrapper)
-    except LoadFailure as failure:
+    except _PIPELINE_ERRORS as exc:
+        if not isinstance(exc, LoadFailure):  # a fault of the loader's own: still this pipeline's alone
+            logger.exception("Unexpected error loading pipeline '%s'", candidate.name)
+            exc = LoadFailure("load", f"loading raised {_describe(exc)}")
+        failure = exc
         failed = FailedPipeline(
             candidate.name,
             candidate.kind,
@@ -203,7 +207,7 @@ def _attempt(candidate: Candidate) -> tuple[LoadedPipeline | FailedPipeline, boo
             source=candidate.source,
             version=candidate.version,
         )
-        return failed, _looks_like_import_race(failure.__cause__)
+        return failed, _looks_like_import_race(failure.__cause__ or failure)
     loaded = LoadedPipeline(
         candidate.name,
         candidate.kind,
@@ -281,7 +285,9 @@ def _import_wrapper_class(candidate: Candidate) -> type:
 
     _package_root()
     package_name = module_name_for(candidate.name)
-    for stale in [m for m in sys.modules if m == package_name or m.startswith(package_name + ".")]:
+    # list() copies in one step under the GIL: iterating sys.modules itself races other loading threads'
+    # imports ("dictionary changed size during iteration", a whole cold start lost)
+    for stale in [m for m in list(sys.modules) if m == package_name or m.startswith(package_name + ".")]:
         del sys.modules[stale]  # a retry or a second load starts from the files, not from half-run modules
     init_file = folder / "__init__.py"
     registered: list[str] = []
