@@ -273,7 +273,8 @@ def _import_wrapper_class(candidate: Candidate) -> type:
 
     _package_root()
     package_name = module_name_for(candidate.name)
-    for stale in [m for m in sys.modules if m == package_name or m.startswith(package_name + ".")]:
+    # tuple() copies the keys in one step: other loader threads (a setup() importing) change sys.modules meanwhile
+    for stale in [m for m in tuple(sys.modules) if m == package_name or m.startswith(package_name + ".")]:
         del sys.modules[stale]  # a retry or a second load starts from the files, not from half-run modules
     init_file = folder / "__init__.py"
     registered: list[str] = []
