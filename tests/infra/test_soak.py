@@ -3,6 +3,10 @@ the checks that must turn a wrong answer into an error."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import pytest
 
 from core.settings import Settings
@@ -15,7 +19,6 @@ from infra.soak import (
     failures,
     percentile,
     run_in_process,
-    run_server,
     soak_handler,
 )
 from tests.conftest import EXAMPLE_PIPELINES, ROOT
@@ -40,8 +43,21 @@ def test_in_process_soak(tmp_path):
 
 
 def test_server_soak(tmp_path):
-    result = run_server(clients=4, duration_s=1.0, work=tmp_path)
-    assert result["errors"] == 0, result["first_errors"]
+    """`make soak`'s own command line, server part only: its client runs in a clean process (tests here patch
+    httpx for X-Ray tracing)."""
+    figures = tmp_path / "soak.json"
+    command = [sys.executable, "-m", "infra.soak", "--only", "server", "--clients", "4", "--duration", "1"]
+    proc = subprocess.run(
+        [*command, "--json", str(figures), "--logs", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "all soaks passed" in proc.stdout
+    result = json.loads(figures.read_text())["server"]
+    assert result["errors"] == 0 and result["connection_errors"] == 0
     assert result["requests"] >= len(CASES) and result["requests_per_s"] > 0
     assert set(result["per_case"]) == {c.name for c in CASES}
     assert result["exit_code"] == 0  # uvicorn stopped cleanly on SIGINT
