@@ -19,7 +19,7 @@ export SAM_CLI_TELEMETRY ?= 0
 export HAYHOOKS_PORT ?= 3000
 export HAYHOOKS_HOST ?= 127.0.0.1
 
-.PHONY: install run test lint format bench publish build build-PipelinesFunction validate release-check lock clean
+.PHONY: install run test lint format bench soak publish build build-PipelinesFunction validate release-check lock clean
 
 install: $(STAMP) $(SAM_STAMP) $(RUNTIME_STAMP)
 
@@ -76,6 +76,11 @@ format: install
 
 bench: install
 	$(PY) -m infra.bench
+
+# Loopback load and soak (docs/reliability-soak.md): 10,000 handler calls, the make run server under
+# SOAK_CLIENTS (32) clients for SOAK_DURATION (30) s, 500 invocations under the emulator; fails on any error.
+soak: install
+	$(PY) -m infra.soak
 
 # make publish DEST=s3://bucket/pipelines/ [BUNDLE=1]: publish pipelines/ as a new immutable version
 publish: install

@@ -46,8 +46,10 @@ class LambdaHandler:
         self.snapstart = snapstart.register(self)
         if ignored := server_only_variables_set():
             logger.info("Ignored on Lambda (they configure a long-running server): %s", ", ".join(ignored))
-        # Mangum 0.22 asks asyncio for the current loop when built; on 3.13 that warns unless one is set.
-        asyncio.set_event_loop(asyncio.new_event_loop())
+        # Mangum 0.22 asks asyncio for the current loop when built and on every invocation; on 3.13 that warns
+        # or raises unless one is set. Set again per invocation: an asyncio.run() in between clears it.
+        self.loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self.loop)
         # lifespan off: Mangum would run it on every invocation; pipelines are loaded above, at init.
         self.adapter = Mangum(RootPathMiddleware(self.app, self.settings.root_path, _stage_root), lifespan="off")
         self._warm_invocation()
@@ -75,6 +77,7 @@ class LambdaHandler:
             if problem := malformed(event):
                 logger.warning("Malformed HTTP event (%s): %s", describe(event), problem)
                 return _error_response(400, f"Malformed HTTP event: {problem}", getattr(context, "aws_request_id", ""))
+            asyncio.set_event_loop(self.loop)
             try:
                 return self.adapter(event, context)
             except Exception as exc:  # Mangum could not build a request from the event

@@ -190,3 +190,38 @@ def test_sys_exit_in_a_pipeline_fails_only_that_pipeline(tmp_path):
                 "PipelineWrapper.setup() raised SystemExit: 3 (at pipeline_wrapper.py, line 6)",
             ),
         }
+
+
+def test_loading_while_another_thread_imports():
+    """Parallel loading: one pipeline's setup() may import modules (adding to sys.modules) while another's
+    import clears its stale modules. That must never raise 'dictionary changed size during iteration'."""
+    import threading
+    from types import ModuleType
+
+    from core.loader import load_candidate
+    from core.registry import LoadedPipeline
+
+    (candidate,) = [c for c in discover(FIXTURE_PIPELINES)[0] if c.name == "echo"]
+    stop = threading.Event()
+
+    def importer() -> None:  # what a setup() importing lazily does to sys.modules, as fast as it can
+        n = 0
+        while not stop.is_set():
+            name = f"_lazy_import_{n % 1000}"
+            if sys.modules.pop(name, None) is None:
+                sys.modules[name] = ModuleType(name)
+            n += 1
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    thread = threading.Thread(target=importer)
+    thread.start()
+    try:
+        results = [load_candidate(candidate) for _ in range(300)]
+    finally:
+        stop.set()
+        thread.join()
+        sys.setswitchinterval(interval)
+        for n in range(1000):
+            sys.modules.pop(f"_lazy_import_{n}", None)
+    assert all(isinstance(r, LoadedPipeline) for r in results)

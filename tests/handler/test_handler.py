@@ -516,3 +516,16 @@ def test_rest_api_custom_domain_base_path_with_root_path_setting():
     assert parse(handler(event, Context())).json()["result"]["text"] == "y"
     docs = parse(handler(rest_v1("GET", "/api/docs", domain="ml.example.com"), Context()))
     assert "/api/openapi.json" in docs.text
+
+
+def test_invocations_survive_asyncio_run_in_between(build, invoke):
+    """asyncio.run() (a SnapStart hook, a script calling the handler) clears the thread's event loop when it
+    ends; Mangum asks for that loop on every invocation, which then failed as a 400 'Malformed HTTP event'."""
+    import asyncio
+
+    event = build("POST", "/echo/run", body={"text": "hi"})
+    assert invoke(event).status == 200
+    asyncio.run(asyncio.sleep(0))
+    reply = invoke(event)
+    assert reply.status == 200, reply.body
+    assert reply.json()["result"]["text"] == "hi"
