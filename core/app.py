@@ -79,11 +79,6 @@ def create_app(
     app.state.api_keys = api_keys  # empty: no authentication (see core/auth.py)
     app.state.request_observers = []  # called with each request's RequestRecord (metrics on Lambda)
 
-    app.include_router(status.router)
-    app.include_router(deploy.router)
-    app.include_router(openai_models.router)
-    app.include_router(openai_chat.router)
-    app.include_router(openai_responses.router)
     for pipeline in registry.loaded.values():
         if pipeline.run is not None:
             add_run_route(
@@ -95,6 +90,12 @@ def create_app(
             )
     for failed in registry.failed.values():
         add_failed_run_route(app, failed.name, registry.failure_detail(failed.name) or "")
+    # fixed routes after the run routes: a request is matched against routes in order, and runs are the hot path
+    app.include_router(status.router)
+    app.include_router(deploy.router)
+    app.include_router(openai_models.router)
+    app.include_router(openai_chat.router)
+    app.include_router(openai_responses.router)
     app.state.lazy_registry = registry if registry.pending else None
     if registry.pending:
         registry.on_load.append(lambda result: _add_loaded_route(app, result))

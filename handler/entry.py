@@ -53,13 +53,14 @@ class LambdaHandler:
         # lifespan off: Mangum would run it on every invocation; pipelines are loaded above, at init.
         self.adapter = Mangum(RootPathMiddleware(self.app, self.settings.root_path, _stage_root), lifespan="off")
         self._warm_invocation()
+        self.metrics.emit_cold_start()
 
     def _warm_invocation(self) -> None:
-        """One `GET /status` through Mangum and every layer above the app, at init: the first real
-        invocation then finds that code already run once (about half its extra cost); not logged or counted."""
+        """One `GET /status` through the handler's own path (event checks, Mangum, every layer above the app)
+        at init, so the first real invocation finds that code already run once; not logged or counted."""
         token = warming.set(True)
         try:
-            self.adapter(WARMUP_EVENT, None)
+            self._answer(WARMUP_EVENT, None)
         except Exception:  # a warm-up must never fail a cold start
             logger.debug("Init warm-up invocation failed", exc_info=True)
         finally:

@@ -69,7 +69,7 @@ def after_restore(handler: Any) -> float:
             except Exception:
                 logger.exception("Pipeline '%s': after_restore() failed", pipeline.name)
                 failed.append(pipeline.name)
-    handler.metrics.cold = True  # the first invocation after a restore reports ColdStart again
+    handler.metrics.emit_cold_start(restored=True)
     elapsed = (time.perf_counter() - started) * 1000
     logger.info(
         "Restored from snapshot in %.1f ms%s",
