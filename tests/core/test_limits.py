@@ -67,3 +67,31 @@ def test_unknown_model_is_not_a_metric_dimension(invoke, fixture_handler):
     finally:
         fixture_handler.app.state.request_observers.remove(records.append)
     assert records[-1].status == 404 and records[-1].pipeline is None
+
+
+def test_json_body_that_is_not_utf8_is_a_422_saying_so(invoke):
+    # found by tests/core/test_openapi_fuzz.py: FastAPI answered these bytes with a bare 400
+    # "There was an error parsing the body", undocumented and saying nothing about what was wrong
+    for build in BUILDERS.values():
+        reply = invoke(
+            build("POST", "/echo/run", body=b'{"text": "\xff"}', headers={"content-type": "application/json"})
+        )
+        assert reply.status == 422
+        assert reply.json() == {
+            "detail": [
+                {
+                    "type": "json_invalid",
+                    "loc": ["body", 10],
+                    "msg": "JSON decode error",
+                    "input": {},
+                    "ctx": {"error": "the body is not valid UTF-8 text: invalid start byte at byte 10"},
+                }
+            ]
+        }
+
+
+def test_json_body_in_utf16_is_still_accepted(invoke):
+    body = '{"text": "ü"}'.encode("utf-16")
+    reply = invoke(http_v2("POST", "/echo/run", body=body, headers={"content-type": "application/json"}))
+    assert reply.status == 200
+    assert reply.json()["result"]["text"] == "ü"
