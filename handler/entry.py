@@ -16,7 +16,7 @@ from core.root_path import RootPathMiddleware
 from core.service import build_service
 from core.settings import Settings, server_only_variables_set
 from handler import snapstart
-from handler.events import classify, describe, stage_root_path
+from handler.events import classify, describe, malformed, stage_root_path
 from handler.metrics import PipelineMetrics
 from handler.tracing import enable_tracing, tracing_enabled
 
@@ -59,6 +59,9 @@ class LambdaHandler:
     def _answer(self, event: Any, context: Any) -> dict[str, Any]:
         kind = classify(event)
         if kind == "http":
+            if problem := malformed(event):
+                logger.error("Malformed HTTP event (%s): %s", describe(event), problem)
+                return _error_response(400, f"Malformed HTTP event: {problem}", getattr(context, "aws_request_id", ""))
             try:
                 return self.adapter(event, context)
             except Exception as exc:  # Mangum could not build a request from the event

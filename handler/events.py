@@ -29,6 +29,30 @@ def classify(event: Any) -> EventKind:
     return "unsupported"
 
 
+def malformed(event: dict[str, Any]) -> str | None:
+    """What in an HTTP event Mangum would hand to the app unchecked and the app cannot take, or None.
+
+    Mangum copies the method and path into the ASGI scope as they are; a method that is not a string (a
+    list, say) then fails inside Starlette's router, after the app's error handling, as a 500. Fields that
+    Mangum itself cannot read (a missing key, a header that is not a string) already fail before the app.
+    """
+    context = event.get("requestContext")
+    http = context.get("http") if isinstance(context, dict) else None
+    fields = {"httpMethod": event, "path": event, "rawPath": event}
+    if isinstance(http, dict):
+        fields |= {"requestContext.http.method": http, "requestContext.http.path": http}
+    for name, holder in fields.items():
+        key = name.rsplit(".", 1)[-1]
+        if key not in holder:
+            continue
+        value = holder[key]
+        if key in ("httpMethod", "method") and not (isinstance(value, str) and value):
+            return f"{name} must be a non-empty string, got {type(value).__name__}"
+        if key in ("path", "rawPath") and not (value is None or isinstance(value, str)):
+            return f"{name} must be a string, got {type(value).__name__}"
+    return None
+
+
 def describe(event: Any) -> str:
     """A short, value-free description for logs: never log an unknown event's contents."""
     if isinstance(event, dict):

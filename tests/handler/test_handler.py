@@ -324,6 +324,53 @@ class TestNonHttpEvents:
         assert reply.headers["x-request-id"] == context.aws_request_id
         assert reply.json()["detail"].startswith("Malformed HTTP event:")
 
+    # found by tests/handler/test_event_fuzz.py: Mangum copied these into the ASGI scope and Starlette's
+    # router raised on them, after the app's error handling: a 500 instead of a 400
+    @pytest.mark.parametrize(
+        ("source", "where", "value", "detail"),
+        [
+            ("alb", ("httpMethod",), [], "httpMethod must be a non-empty string, got list"),
+            ("rest-v1", ("httpMethod",), 7, "httpMethod must be a non-empty string, got int"),
+            ("alb", ("httpMethod",), "", "httpMethod must be a non-empty string, got str"),
+            ("http-v2", ("requestContext", "http", "method"), None, "requestContext.http.method must be a "),
+            ("http-v2", ("requestContext", "http", "path"), 5, "requestContext.http.path must be a string, got int"),
+            ("function-url", ("rawPath",), ["/echo/run"], "rawPath must be a string, got list"),
+        ],
+    )
+    def test_http_event_with_a_method_or_path_of_the_wrong_type_is_a_400(
+        self, fixture_handler, source, where, value, detail
+    ):
+        event = BUILDERS[source]("POST", "/echo/run", body={"text": "x"})
+        *parents, key = where
+        holder = event
+        for parent in parents:
+            holder = holder[parent]
+        holder[key] = value
+        reply = parse(fixture_handler(event, Context()))
+        assert reply.status == 400
+        assert reply.json()["detail"].startswith(f"Malformed HTTP event: {detail}")
+
+
+def test_binary_body_without_content_type_is_a_422_not_a_500(build, invoke):
+    # found by tests/handler/test_event_fuzz.py: FastAPI's 422 decoded the body as strict UTF-8 to show it
+    # as the error's input, and failed on it (a 500)
+    event = build("POST", "/echo/run", body=b"\x80\xff")
+    for key in ("headers", "multiValueHeaders"):
+        if isinstance(event.get(key), dict):
+            event[key] = {k: v for k, v in event[key].items() if k.lower() != "content-type"}
+    reply = invoke(event)
+    assert reply.status == 422
+    assert reply.json() == {
+        "detail": [
+            {
+                "type": "model_attributes_type",
+                "loc": ["body"],
+                "msg": "Input should be a valid dictionary or object to extract fields from",
+                "input": "\ufffd\ufffd",
+            }
+        ]
+    }
+
 
 def test_status_keeps_hayhooks_2_1_keys(invoke):
     from tests.apigw import http_v2
