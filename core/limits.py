@@ -6,6 +6,8 @@
 * Headers over `HAYHOOKS_MAX_HEADER_BYTES` (16 KiB) or 100 of them: 431. FastAPI has no limit of its own.
 * A JSON body that is not UTF-8 (or UTF-16/32) text: 422 `json_invalid`, as for malformed JSON, instead of
   FastAPI's bare 400 "There was an error parsing the body".
+* A JSON body with NaN or Infinity (which Python's parser accepts and JSON has not): 422 `json_invalid`;
+  accepted, they made the answer unrenderable (a 500).
 * A JSON body nested deeper than `HAYHOOKS_MAX_JSON_DEPTH` (64): 422. Python's parser and pydantic
   recurse per level; a few thousand levels end in a RecursionError (a 500) instead of a clear answer.
 
@@ -87,7 +89,7 @@ class RequestLimitsMiddleware:
                     send, 422, f"JSON body nested deeper than {self.max_json_depth} levels (HAYHOOKS_MAX_JSON_DEPTH)"
                 )
                 return
-            if problem := _undecodable(body):
+            if problem := _undecodable(body) or _non_standard_number(body):
                 await _send_json(send, 422, {"detail": [problem]})
                 return
 
@@ -125,6 +127,40 @@ def _undecodable(body: bytes) -> dict | None:
             "input": {},
             "ctx": {"error": f"the body is not valid {encoding.upper()} text: {exc.reason} at byte {exc.start}"},
         }
+    return None
+
+
+class _Constant(Exception):
+    pass
+
+
+def _refuse_constant(name: str) -> None:
+    raise _Constant(name)
+
+
+def _non_standard_number(body: bytes) -> dict | None:
+    """FastAPI's json_invalid error for NaN, Infinity or -Infinity in a JSON body, else None.
+
+    Python's parser accepts them though JSON has no such numbers; pydantic then passes them on, and the
+    answer (a 422 quoting the input, or a result carrying the value) cannot be rendered as JSON: a 500.
+    Only bodies holding one of the words are parsed here.
+    """
+    if b"NaN" not in body and b"Infinity" not in body:
+        return None
+    try:
+        json.loads(body, parse_constant=_refuse_constant)
+    except _Constant as exc:
+        name = str(exc)
+        position = _STRINGS.sub(lambda m: b" " * len(m.group()), body).find(name.encode())
+        return {
+            "type": "json_invalid",
+            "loc": ["body", position],
+            "msg": "JSON decode error",
+            "input": {},
+            "ctx": {"error": f"{name} is not a JSON number"},
+        }
+    except ValueError:
+        return None  # not JSON at all: FastAPI says where
     return None
 
 

@@ -95,3 +95,31 @@ def test_json_body_in_utf16_is_still_accepted(invoke):
     reply = invoke(http_v2("POST", "/echo/run", body=body, headers={"content-type": "application/json"}))
     assert reply.status == 200
     assert reply.json()["result"]["text"] == "ü"
+
+
+@pytest.mark.parametrize(
+    ("body", "position", "name"),
+    [
+        ("[Infinity]", 1, "Infinity"),
+        ('{"text": "NaN", "times": NaN}', 25, "NaN"),
+        ('{"text": -Infinity}', 9, "-Infinity"),
+    ],
+)
+def test_json_nan_and_infinity_are_a_422_not_a_500(invoke, body, position, name):
+    # found by tests/handler/test_event_fuzz.py: Python's parser accepted them, and the 422 quoting them
+    # (or a result carrying them) could not be rendered as JSON: a 500
+    reply = invoke(http_v2("POST", "/echo/run", body=body, headers={"content-type": "application/json"}))
+    assert reply.status == 422
+    assert reply.json() == {
+        "detail": [
+            {
+                "type": "json_invalid",
+                "loc": ["body", position],
+                "msg": "JSON decode error",
+                "input": {},
+                "ctx": {"error": f"{name} is not a JSON number"},
+            }
+        ]
+    }
+    words = invoke(http_v2("POST", "/echo/run", body={"text": "NaN and Infinity"}))
+    assert words.json()["result"]["text"] == "NaN and Infinity"
