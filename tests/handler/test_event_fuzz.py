@@ -244,6 +244,7 @@ def _detail(body: str) -> str:
 
 
 def check(handler, event: Any, intent: tuple[str, str | None] | None) -> dict:
+    assert not handler.settings.show_tracebacks  # HAYHOOKS_SHOW_TRACEBACKS unset: none may reach a body
     is_http = classify(event) == "http"
     result = handler(event, Context())  # must not raise
     assert isinstance(result, dict), result
