@@ -33,7 +33,7 @@ from core.routes.deploy import REFUSAL
 from infra.emulator import free_port
 from tests.conftest import EXAMPLE_PIPELINES, ROOT
 
-MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "25"))
+MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "50"))
 
 CHAT_WITH_DOCS_503 = (
     "chat_with_docs needs OPENAI_API_KEY: set it in the function's environment "
