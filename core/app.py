@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
@@ -100,6 +102,7 @@ def create_app(
     if registry.pending:
         registry.on_load.append(lambda result: _add_loaded_route(app, result))
 
+    app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected_error)
 
     return app
@@ -120,6 +123,16 @@ def _add_loaded_route(app: FastAPI, result: LoadedPipeline | FailedPipeline) -> 
         )
     app.openapi_schema = None  # /docs shows it from now on
     app.state.deployments = None  # /status rebuilds its per-pipeline summaries
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """FastAPI's 422, except that bytes in an error's `input` are shown decoded with replacement characters.
+
+    FastAPI's own handler decodes them as strict UTF-8: a non-JSON body that is not UTF-8 (say, binary data
+    sent without a content type) made the 422 itself fail, as a 500.
+    """
+    detail = jsonable_encoder(exc.errors(), custom_encoder={bytes: lambda b: b.decode("utf-8", "replace")})
+    return JSONResponse({"detail": detail}, status_code=422)
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:

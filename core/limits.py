@@ -4,6 +4,10 @@
   API Gateway sends binary bodies base64-encoded (a third larger) inside that event; a bigger body would
   fail outside the function with an error the client cannot act on.
 * Headers over `HAYHOOKS_MAX_HEADER_BYTES` (16 KiB) or 100 of them: 431. FastAPI has no limit of its own.
+* A JSON body that is not UTF-8 (or UTF-16/32) text: 422 `json_invalid`, as for malformed JSON, instead of
+  FastAPI's bare 400 "There was an error parsing the body".
+* A JSON body with NaN or Infinity (which Python's parser accepts and JSON has not): 422 `json_invalid`;
+  accepted, they made the answer unrenderable (a 500).
 * A JSON body nested deeper than `HAYHOOKS_MAX_JSON_DEPTH` (64): 422. Python's parser and pydantic
   recurse per level; a few thousand levels end in a RecursionError (a 500) instead of a clear answer.
 
@@ -85,6 +89,9 @@ class RequestLimitsMiddleware:
                     send, 422, f"JSON body nested deeper than {self.max_json_depth} levels (HAYHOOKS_MAX_JSON_DEPTH)"
                 )
                 return
+            if problem := _undecodable(body) or _non_standard_number(body):
+                await _send_json(send, 422, {"detail": [problem]})
+                return
 
         async def replay() -> Message:
             return messages.pop(0) if messages else await receive()
@@ -103,8 +110,66 @@ class RequestLimitsMiddleware:
         )
 
 
+def _undecodable(body: bytes) -> dict | None:
+    """FastAPI's json_invalid error for a JSON body that is not text in a JSON encoding, else None.
+
+    FastAPI answers such a body with a bare 400 "There was an error parsing the body"; invalid JSON text
+    gets a 422 that says where. Bytes that cannot be decoded get the same 422, with the offending offset.
+    """
+    encoding = json.detect_encoding(body)
+    try:
+        body.decode(encoding)
+    except UnicodeDecodeError as exc:
+        return {
+            "type": "json_invalid",
+            "loc": ["body", exc.start],
+            "msg": "JSON decode error",
+            "input": {},
+            "ctx": {"error": f"the body is not valid {encoding.upper()} text: {exc.reason} at byte {exc.start}"},
+        }
+    return None
+
+
+class _Constant(Exception):
+    pass
+
+
+def _refuse_constant(name: str) -> None:
+    raise _Constant(name)
+
+
+def _non_standard_number(body: bytes) -> dict | None:
+    """FastAPI's json_invalid error for NaN, Infinity or -Infinity in a JSON body, else None.
+
+    Python's parser accepts them though JSON has no such numbers; pydantic then passes them on, and the
+    answer (a 422 quoting the input, or a result carrying the value) cannot be rendered as JSON: a 500.
+    Only bodies holding one of the words are parsed here.
+    """
+    if b"NaN" not in body and b"Infinity" not in body:
+        return None
+    try:
+        json.loads(body, parse_constant=_refuse_constant)
+    except _Constant as exc:
+        name = str(exc)
+        position = _STRINGS.sub(lambda m: b" " * len(m.group()), body).find(name.encode())
+        return {
+            "type": "json_invalid",
+            "loc": ["body", position],
+            "msg": "JSON decode error",
+            "input": {},
+            "ctx": {"error": f"{name} is not a JSON number"},
+        }
+    except ValueError:
+        return None  # not JSON at all: FastAPI says where
+    return None
+
+
 async def _answer(send: Send, status: int, detail: str) -> None:
-    body = json.dumps({"detail": detail}).encode()
+    await _send_json(send, status, {"detail": detail})
+
+
+async def _send_json(send: Send, status: int, payload: dict) -> None:
+    body = json.dumps(payload).encode()
     await send(
         {
             "type": "http.response.start",

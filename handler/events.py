@@ -101,6 +101,10 @@ def malformed(event: dict[str, Any]) -> str | None:
             return f"'{path}' is missing"
         if not isinstance(value, str):
             return f"'{path}' must be a string, got {_json_type(value)}"
+        if not value and path.endswith(("method", "httpMethod")):
+            return f"'{path}' must not be empty"
+    if "http" in context and "rawPath" in event and not isinstance(event["rawPath"], str | None):
+        return f"'rawPath' must be a string, got {_json_type(event['rawPath'])}"  # Mangum prefers it to http.path
     for name, kind in {**optional, "body": str, "isBase64Encoded": bool}.items():
         value = event.get(name)
         if name in event and not isinstance(value, kind) and not (value is None and name in nullable):

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from core.openai.dispatch import CHAT, as_async, call_wrapper, chunk_text, collect_text
+from core.openai.dispatch import CHAT, ERROR_RESPONSES, as_async, call_wrapper, chunk_text, collect_text
 from core.openai.sse import respond
 
 router = APIRouter(tags=["openai"])
@@ -109,7 +109,7 @@ class ChatEncoder:
         return [self._data({"error": {"message": message, "type": "server_error", "param": None, "code": None}})]
 
 
-@router.post("/v1/chat/completions", summary="Create a chat completion (OpenAI-compatible)")
+@router.post("/v1/chat/completions", summary="Create a chat completion (OpenAI-compatible)", responses=ERROR_RESPONSES)
 @router.post("/chat/completions", summary="Create a chat completion (OpenAI-compatible)", include_in_schema=False)
 async def chat_completions(chat: ChatRequest, request: Request) -> Response:
     body = chat.model_dump()

@@ -28,6 +28,13 @@ class Operation:
     not_implemented: str
 
 
+# What `call_wrapper` answers besides the wrapper's own result, for the OpenAPI document of both endpoints
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No pipeline of that name (the `model` field)"},
+    501: {"description": "The pipeline does not implement this endpoint (Hayhooks' answer)"},
+    503: {"description": "The pipeline failed to load"},
+    504: {"description": "The pipeline did not finish within the invocation's remaining time"},
+}
 CHAT = Operation("run_chat_completion", "run_chat_completion_async", "Chat endpoint not implemented for this model")
 RESPONSES = Operation("run_response", "run_response_async", "Responses endpoint not implemented for this model")
 

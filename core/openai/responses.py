@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from core.openai.dispatch import RESPONSES, as_async, call_wrapper, chunk_text, collect_text
+from core.openai.dispatch import ERROR_RESPONSES, RESPONSES, as_async, call_wrapper, chunk_text, collect_text
 from core.openai.sse import respond
 
 router = APIRouter(tags=["openai"])
@@ -216,7 +216,7 @@ class ResponsesEncoder:
         ]
 
 
-@router.post("/v1/responses", summary="Create a response (OpenAI-compatible Responses API)")
+@router.post("/v1/responses", summary="Create a response (OpenAI-compatible Responses API)", responses=ERROR_RESPONSES)
 @router.post("/responses", summary="Create a response (OpenAI-compatible Responses API)", include_in_schema=False)
 async def create_response(req: ResponsesRequest, request: Request) -> Response:
     body = req.model_dump()

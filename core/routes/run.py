@@ -92,6 +92,8 @@ def add_run_route(
     kwargs: dict[str, Any] = {}
     if spec.response_class is not None:
         kwargs["response_class"] = spec.response_class
+    if spec.requires_files:  # Starlette's own answer to a body it cannot parse as multipart
+        kwargs["responses"] = {400: {"description": "The multipart body could not be parsed"}}
     app.add_api_route(
         f"/{name}/run",
         endpoint,

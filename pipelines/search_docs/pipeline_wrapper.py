@@ -1,7 +1,10 @@
 """BM25 search over a few bundled documents: runs offline, no API key."""
 
+from typing import Annotated
+
 from haystack import Pipeline
 from haystack.components.retrievers.in_memory import InMemoryBM25Retriever
+from pydantic import Field
 
 from core import BasePipelineWrapper
 
@@ -17,7 +20,7 @@ class PipelineWrapper(BasePipelineWrapper):
         """Called once after setup(), at cold start: the first request then costs what any other does."""
         self.run_api("lambda", top_k=1)  # a query that finds documents: the whole path runs once
 
-    def run_api(self, query: str, top_k: int = 3) -> list[dict]:
+    def run_api(self, query: Annotated[str, Field(min_length=1)], top_k: Annotated[int, Field(ge=0)] = 3) -> list[dict]:
         """Search the bundled documents.
 
         Args:

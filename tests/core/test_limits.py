@@ -72,3 +72,59 @@ def test_unknown_model_is_not_a_metric_dimension(invoke, fixture_handler):
     finally:
         fixture_handler.app.state.request_observers.remove(records.append)
     assert records[-1].status == 404 and records[-1].pipeline is None
+
+
+def test_json_body_that_is_not_utf8_is_a_422_saying_so(invoke):
+    # found by tests/core/test_openapi_fuzz.py: FastAPI answered these bytes with a bare 400
+    # "There was an error parsing the body", undocumented and saying nothing about what was wrong
+    for build in BUILDERS.values():
+        reply = invoke(
+            build("POST", "/echo/run", body=b'{"text": "\xff"}', headers={"content-type": "application/json"})
+        )
+        assert reply.status == 422
+        assert reply.json() == {
+            "detail": [
+                {
+                    "type": "json_invalid",
+                    "loc": ["body", 10],
+                    "msg": "JSON decode error",
+                    "input": {},
+                    "ctx": {"error": "the body is not valid UTF-8 text: invalid start byte at byte 10"},
+                }
+            ]
+        }
+
+
+def test_json_body_in_utf16_is_still_accepted(invoke):
+    body = '{"text": "ü"}'.encode("utf-16")
+    reply = invoke(http_v2("POST", "/echo/run", body=body, headers={"content-type": "application/json"}))
+    assert reply.status == 200
+    assert reply.json()["result"]["text"] == "ü"
+
+
+@pytest.mark.parametrize(
+    ("body", "position", "name"),
+    [
+        ("[Infinity]", 1, "Infinity"),
+        ('{"text": "NaN", "times": NaN}', 25, "NaN"),
+        ('{"text": -Infinity}', 9, "-Infinity"),
+    ],
+)
+def test_json_nan_and_infinity_are_a_422_not_a_500(invoke, body, position, name):
+    # found by tests/handler/test_event_fuzz.py: Python's parser accepted them, and the 422 quoting them
+    # (or a result carrying them) could not be rendered as JSON: a 500
+    reply = invoke(http_v2("POST", "/echo/run", body=body, headers={"content-type": "application/json"}))
+    assert reply.status == 422
+    assert reply.json() == {
+        "detail": [
+            {
+                "type": "json_invalid",
+                "loc": ["body", position],
+                "msg": "JSON decode error",
+                "input": {},
+                "ctx": {"error": f"{name} is not a JSON number"},
+            }
+        ]
+    }
+    words = invoke(http_v2("POST", "/echo/run", body={"text": "NaN and Infinity"}))
+    assert words.json()["result"]["text"] == "NaN and Infinity"

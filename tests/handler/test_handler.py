@@ -268,6 +268,25 @@ def test_openapi_and_docs(build, invoke):
     assert docs.status == 200 and "swagger-ui" in docs.text
 
 
+def test_error_answers_are_in_the_openapi_document(invoke):
+    # found by tests/core/test_openapi_fuzz.py: these statuses were answered but not documented
+    spec = invoke(http_v2("GET", "/openapi.json")).json()
+    for path in ("/v1/chat/completions", "/v1/responses"):
+        assert {"200", "404", "422", "501", "503", "504"} <= set(spec["paths"][path]["post"]["responses"])
+        unknown = invoke(http_v2("POST", path, body={"model": "nope", "messages": [], "input": "hi"}))
+        assert (unknown.status, unknown.json()) == (
+            404,
+            {"detail": "Pipeline 'nope' not found or not a pipeline wrapper"},
+        )
+    assert "400" in spec["paths"]["/upload/run"]["post"]["responses"]
+    assert "400" not in spec["paths"]["/echo/run"]["post"]["responses"]  # JSON bodies: 422 for anything unparsable
+    broken = http_v2(
+        "POST", "/upload/run", body="--b\r\n[]--b--\r\n", headers={"content-type": "multipart/form-data; boundary=b"}
+    )
+    reply = invoke(broken)
+    assert (reply.status, reply.json()) == (400, {"detail": "Invalid multipart data."})
+
+
 def test_hayhooks_and_duck_typed_wrappers(build, invoke):
     assert invoke(build("POST", "/hayhooks_style/run", body={"name": "Ann"})).json() == {
         "result": "hello Ann from a Hayhooks wrapper"
@@ -396,14 +415,16 @@ def test_invalid_base64_body_is_a_400_not_an_empty_body(build, fixture_handler, 
     assert_still_serving(fixture_handler, build)
 
 
-def test_base64_body_that_is_not_utf8_json_is_a_400(build, fixture_handler):
+def test_base64_body_that_is_not_text_json_is_a_422_saying_where(build, fixture_handler):
     reply = parse(
         fixture_handler(
             build("POST", "/echo/run", body=b"\xff\xfe{", headers={"content-type": "application/json"}), Context()
         )
     )
-    assert reply.status == 400
-    assert reply.json() == {"detail": "There was an error parsing the body"}
+    assert reply.status == 422  # as for any invalid JSON (core/limits.py), not FastAPI's bare 400
+    (error,) = reply.json()["detail"]
+    assert error["type"] == "json_invalid" and error["loc"] == ["body", 2]
+    assert error["ctx"]["error"] == "the body is not valid UTF-16 text: truncated data at byte 2"  # a UTF-16 BOM
     assert_still_serving(fixture_handler, build)
 
 
@@ -470,6 +491,58 @@ def test_unicode_and_control_characters_in_headers(build, fixture_handler, heade
     assert reply.json()["result"]["text"] == "é\u0001"
     assert "set-cookie" not in reply.headers
     assert_still_serving(fixture_handler, build)
+
+
+# found by tests/handler/test_event_fuzz.py: Mangum copied these into the ASGI scope and Starlette's
+# router raised on them, after the app's error handling: a 500 instead of a 400
+@pytest.mark.parametrize(
+    ("source", "where", "value", "detail"),
+    [
+        ("alb", ("httpMethod",), [], "'httpMethod' must be a string, got an array"),
+        ("rest-v1", ("httpMethod",), 7, "'httpMethod' must be a string, got a number"),
+        ("alb", ("httpMethod",), "", "'httpMethod' must not be empty"),
+        (
+            "http-v2",
+            ("requestContext", "http", "method"),
+            None,
+            "'requestContext.http.method' must be a string, got null",
+        ),
+        ("http-v2", ("requestContext", "http", "path"), 5, "'requestContext.http.path' must be a string, got a number"),
+        ("function-url", ("rawPath",), ["/echo/run"], "'rawPath' must be a string, got an array"),
+    ],
+)
+def test_http_event_with_a_method_or_path_of_the_wrong_type_is_a_400(fixture_handler, source, where, value, detail):
+    event = BUILDERS[source]("POST", "/echo/run", body={"text": "x"})
+    *parents, key = where
+    holder = event
+    for parent in parents:
+        holder = holder[parent]
+    holder[key] = value
+    reply = parse(fixture_handler(event, Context()))
+    assert reply.status == 400
+    assert reply.json()["detail"] == f"Malformed HTTP event: {detail}"
+    assert_still_serving(fixture_handler, BUILDERS[source])
+
+
+def test_binary_body_without_content_type_is_a_422_not_a_500(build, invoke):
+    # found by tests/handler/test_event_fuzz.py: FastAPI's 422 decoded the body as strict UTF-8 to show it
+    # as the error's input, and failed on it (a 500)
+    event = build("POST", "/echo/run", body=b"\x80\xff")
+    for key in ("headers", "multiValueHeaders"):
+        if isinstance(event.get(key), dict):
+            event[key] = {k: v for k, v in event[key].items() if k.lower() != "content-type"}
+    reply = invoke(event)
+    assert reply.status == 422
+    assert reply.json() == {
+        "detail": [
+            {
+                "type": "model_attributes_type",
+                "loc": ["body"],
+                "msg": "Input should be a valid dictionary or object to extract fields from",
+                "input": "\ufffd\ufffd",
+            }
+        ]
+    }
 
 
 def test_status_keeps_hayhooks_2_1_keys(invoke):

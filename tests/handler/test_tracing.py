@@ -40,6 +40,15 @@ def _flatten(entities: list[dict]) -> list[dict]:
 
 @pytest.fixture
 def traced_handler(monkeypatch):
+    yield from _traced("pipelines", monkeypatch)
+
+
+@pytest.fixture
+def traced_fixture_handler(monkeypatch):
+    yield from _traced("tests/fixtures/pipelines", monkeypatch)
+
+
+def _traced(pipelines: str, monkeypatch):
     monkeypatch.setenv("AWS_XRAY_DAEMON_ADDRESS", "127.0.0.1:2000")
     monkeypatch.setenv("LAMBDA_TASK_ROOT", "/var/task")
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "haystack-lambda")
@@ -53,7 +62,7 @@ def traced_handler(monkeypatch):
 
     emitter = CapturingEmitter()
     xray_recorder.configure(emitter=emitter, streaming_threshold=1, sampling=False)
-    handler = LambdaHandler(fixture_settings(pipelines_dir=ROOT / "pipelines"))
+    handler = LambdaHandler(fixture_settings(pipelines_dir=ROOT / pipelines))
     yield handler, emitter
     tracing.disable_tracing()
 
@@ -73,12 +82,18 @@ def test_subsegments_for_the_pipeline_and_each_component(traced_handler):
     assert components[-1]["annotations"]["status"] == "ok"
 
 
-def test_failed_run_is_annotated_as_error(traced_handler):
-    handler, emitter = traced_handler
-    reply = handler(http_v2("POST", "/search_docs/run", body={"query": "lambda", "top_k": -1}), Context())
+def test_failed_run_is_annotated_as_error(traced_fixture_handler):
+    handler, emitter = traced_fixture_handler
+    # chat_midstream's scripted model raises after two chunks
+    event = http_v2(
+        "POST",
+        "/v1/chat/completions",
+        body={"model": "chat_midstream", "messages": [{"role": "user", "content": "a b c d"}]},
+    )
+    reply = handler(event, Context())
     assert reply["statusCode"] == 500
     pipeline = [s for s in _flatten(emitter.sent) if s["name"] == "haystack.pipeline.run"]
-    assert pipeline[-1]["annotations"] == {"pipeline": "search_docs", "status": "error"}
+    assert pipeline[-1]["annotations"] == {"pipeline": "chat_midstream", "status": "error"}
 
 
 def test_off_without_active_tracing(monkeypatch):

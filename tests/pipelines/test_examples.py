@@ -34,6 +34,21 @@ def test_search_docs_ranks_by_bm25(examples, invoke):
     assert documents[0]["score"] >= documents[1]["score"]
 
 
+@pytest.mark.parametrize(
+    ("body", "field", "error"),
+    [({"query": ""}, "query", "string_too_short"), ({"query": "lambda", "top_k": -1}, "top_k", "greater_than_equal")],
+)
+def test_search_docs_rejects_an_empty_query_and_a_negative_top_k_with_422(examples, invoke, body, field, error):
+    # found by tests/core/test_openapi_fuzz.py: both reached the BM25 retriever, which raised (a 500)
+    reply = invoke(http_v2("POST", "/search_docs/run", body=body), handler=examples)
+    assert reply.status == 422
+    [problem] = reply.json()["detail"]
+    assert (problem["loc"], problem["type"]) == (["body", field], error)
+    assert invoke(
+        http_v2("POST", "/search_docs/run", body={"query": "lambda", "top_k": 0}), handler=examples
+    ).json() == {"result": []}
+
+
 def test_prompt_builder_async(examples, invoke):
     reply = invoke(http_v2("POST", "/prompt_builder/run", body={"question": "Why?", "max_words": 5}), handler=examples)
     assert reply.json() == {"result": "Answer in English, in at most 5 words.\nQuestion: Why?\nAnswer:"}
