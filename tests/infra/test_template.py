@@ -54,6 +54,7 @@ def conditions_for(mode: str, **extra: bool) -> dict[str, bool]:
         "HasBedrockModel": False,
         "HasSsmSecrets": False,
         "HasManagerSecrets": False,
+        "HasAllowlist": False,
         **extra,
     }
 
@@ -73,6 +74,12 @@ def test_each_auth_mode_translates_and_lints_clean(mode):
     assert resources["ApiKeySecret"]["Condition"] == "UseApiKey"
     assert template["Outputs"]["AuthWarning"]["Condition"] == "NoAuth"
     assert env["HAYSTACK_TELEMETRY_ENABLED"] == "False"
+    assert "HAYSTACK_DESERIALIZATION_ALLOWLIST" not in env  # Haystack's own default unless a list is given
+    allowing = resolve(
+        resources["PipelinesFunction"]["Properties"]["Environment"]["Variables"],
+        conditions_for(mode, HasAllowlist=True),
+    )
+    assert allowing["HAYSTACK_DESERIALIZATION_ALLOWLIST"] == {"Ref": "DeserializationAllowlist"}
 
 
 def test_policies_only_for_what_is_configured():
