@@ -25,6 +25,8 @@ import sys
 import time
 from typing import Any
 
+from core.pooled_connections import drop_pooled_connections
+
 logger = logging.getLogger("handler.snapstart")
 
 
@@ -36,6 +38,12 @@ def register(handler: Any) -> bool:
     register_before_snapshot(before_snapshot, handler)
     register_after_restore(after_restore, handler)
     return True
+
+
+def _app_clients() -> list[Any]:
+    """Clients the function itself keeps: Powertools' parameter providers (secrets, API keys)."""
+    parameters = sys.modules.get("aws_lambda_powertools.utilities.parameters.constants")
+    return list(getattr(parameters, "DEFAULT_PROVIDERS", {}).values())
 
 
 def before_snapshot(handler: Any) -> None:
@@ -50,6 +58,7 @@ def after_restore(handler: Any) -> float:
     numpy = sys.modules.get("numpy")
     if numpy is not None:
         numpy.random.seed()
+    clients = drop_pooled_connections(*(p.wrapper for p in handler.registry.loaded.values()), *_app_clients())
     ttl = float(os.environ.get("HAYHOOKS_SECRETS_TTL_SECONDS", "900"))
     age = time.time() - getattr(handler, "snapshot_at", time.time())
     if handler.settings.secrets and age > ttl:
@@ -72,8 +81,9 @@ def after_restore(handler: Any) -> float:
     handler.metrics.emit_cold_start(restored=True)
     elapsed = (time.perf_counter() - started) * 1000
     logger.info(
-        "Restored from snapshot in %.1f ms%s",
+        "Restored from snapshot in %.1f ms; pooled connections dropped in %d client(s)%s",
         elapsed,
+        clients,
         f"; after_restore() failed for {', '.join(failed)}" if failed else "",
     )
     return elapsed

@@ -1,36 +1,15 @@
 """`make run`: `python -m core` serves the same app with uvicorn, no Docker, no AWS account."""
 
-import os
-import subprocess
-import sys
-import time
-
 import httpx
 import pytest
 
-from infra.emulator import free_port
-from tests.conftest import ROOT
+from tests.make_run import make_run_server, server_env
 
 
 @pytest.fixture(scope="module")
 def server():
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HAYHOOKS_")}
-    env.update(HAYHOOKS_PORT=str(port), HAYSTACK_TELEMETRY_ENABLED="False")
-    proc = subprocess.Popen([sys.executable, "-m", "core"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"python -m core exited: {proc.stderr.read()}")
-        try:
-            httpx.get(f"{base}/status", timeout=1)
-            break
-        except httpx.TransportError:
-            time.sleep(0.1)
-    yield base
-    proc.terminate()
-    proc.wait(timeout=10)
+    with make_run_server(server_env()) as base:
+        yield base
 
 
 def test_serves_status_and_runs_pipelines(server):

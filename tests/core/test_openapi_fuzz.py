@@ -14,11 +14,7 @@ FUZZ_MAX_EXAMPLES=500 .venv/bin/python -m pytest tests/core/test_openapi_fuzz.py
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 
-import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -30,8 +26,8 @@ from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from core.routes.deploy import REFUSAL
-from infra.emulator import free_port
-from tests.conftest import EXAMPLE_PIPELINES, ROOT
+from tests.conftest import EXAMPLE_PIPELINES
+from tests.make_run import make_run_server, server_env
 
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "50"))
 
@@ -76,34 +72,10 @@ UNSET = ("OPENAI_API_KEY", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE")
 
 @pytest.fixture(scope="module")
 def server_url():
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HAYHOOKS_") and k not in UNSET}
-    env.update(
-        HAYHOOKS_HOST="127.0.0.1",
-        HAYHOOKS_PORT=str(port),
-        HAYHOOKS_LOG_LEVEL="WARNING",
-        HAYSTACK_TELEMETRY_ENABLED="False",
-        AWS_CONFIG_FILE=os.devnull,  # no region from ~/.aws/config either
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "core"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"python -m core exited: {proc.stderr.read()}")
-        try:
-            httpx.get(f"{base}/status", timeout=1)
-            break
-        except httpx.TransportError:
-            if time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail("python -m core did not answer within 60 s")
-            time.sleep(0.1)
-    yield base
-    proc.terminate()
-    proc.wait(timeout=10)
+    env = {k: v for k, v in server_env().items() if k not in UNSET}
+    # no region from ~/.aws/config either
+    with make_run_server({**env, "HAYHOOKS_LOG_LEVEL": "WARNING", "AWS_CONFIG_FILE": os.devnull}) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

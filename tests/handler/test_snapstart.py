@@ -36,28 +36,9 @@ def test_hooks_registered_and_wrappers_restored(monkeypatch):
     assert reply.status == 200
 
 
-def test_stale_secrets_are_resolved_again_after_restore(monkeypatch):
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.delenv("ROTATED_KEY", raising=False)
-    with mock_aws():
-        ssm = boto3.client("ssm")
-        ssm.put_parameter(Name="/app/key", Value="before-rotation", Type="SecureString")
-        from core.settings import Settings
-
-        settings = fixture_settings(secrets=Settings.from_env({"HAYHOOKS_SECRETS": "ROTATED_KEY=ssm:/app/key"}).secrets)
-        handler = LambdaHandler(settings)
-        assert os.environ["ROTATED_KEY"] == "before-rotation"
-        _run(_hooks(snapshot_restore_py.get_before_snapshot, handler))
-        ssm.put_parameter(Name="/app/key", Value="after-rotation", Type="SecureString", Overwrite=True)
-        monkeypatch.setenv("HAYHOOKS_SECRETS_TTL_SECONDS", "0")
-        _run(_hooks(snapshot_restore_py.get_after_restore, handler))
-        assert os.environ["ROTATED_KEY"] == "after-rotation"
-    os.environ.pop("ROTATED_KEY", None)
-
-
-def test_unreadable_secrets_after_restore_keep_the_snapshot_values(monkeypatch, capsys):
+@pytest.fixture
+def secret_handler(monkeypatch):
+    """A handler whose ROTATED_KEY comes from SSM (moto), snapshotted, with a secrets TTL of 0."""
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
@@ -69,16 +50,29 @@ def test_unreadable_secrets_after_restore_keep_the_snapshot_values(monkeypatch, 
 
         settings = fixture_settings(secrets=Settings.from_env({"HAYHOOKS_SECRETS": "ROTATED_KEY=ssm:/app/key"}).secrets)
         handler = LambdaHandler(settings)
-        _run(_hooks(snapshot_restore_py.get_before_snapshot, handler))
-        ssm.delete_parameter(Name="/app/key")
-        monkeypatch.setenv("HAYHOOKS_SECRETS_TTL_SECONDS", "0")
-        _run(_hooks(snapshot_restore_py.get_after_restore, handler))  # does not raise
         assert os.environ["ROTATED_KEY"] == "from-init"
-        logged = capsys.readouterr()
-        assert "HAYHOOKS_SECRETS: ROTATED_KEY: cannot read SSM parameter '/app/key'" in logged.out + logged.err
-        assert "keeping the values from the snapshot" in logged.out + logged.err
-        assert parse(handler(http_v2("POST", "/echo/run", body={"text": "x"}), Context())).status == 200
+        _run(_hooks(snapshot_restore_py.get_before_snapshot, handler))
+        monkeypatch.setenv("HAYHOOKS_SECRETS_TTL_SECONDS", "0")
+        yield ssm, handler
     os.environ.pop("ROTATED_KEY", None)
+
+
+def test_stale_secrets_are_resolved_again_after_restore(secret_handler):
+    ssm, handler = secret_handler
+    ssm.put_parameter(Name="/app/key", Value="after-rotation", Type="SecureString", Overwrite=True)
+    _run(_hooks(snapshot_restore_py.get_after_restore, handler))
+    assert os.environ["ROTATED_KEY"] == "after-rotation"
+
+
+def test_unreadable_secrets_after_restore_keep_the_snapshot_values(secret_handler, caplog):
+    ssm, handler = secret_handler
+    ssm.delete_parameter(Name="/app/key")
+    _run(_hooks(snapshot_restore_py.get_after_restore, handler))  # does not raise
+    assert os.environ["ROTATED_KEY"] == "from-init"
+    (record,) = [r for r in caplog.records if r.name == "handler.snapstart" and r.levelname == "ERROR"]
+    assert record.getMessage().startswith("HAYHOOKS_SECRETS: ROTATED_KEY: cannot read SSM parameter '/app/key'")
+    assert record.getMessage().endswith("keeping the values from the snapshot")
+    assert parse(handler(http_v2("POST", "/echo/run", body={"text": "x"}), Context())).status == 200
 
 
 @pytest.fixture(autouse=True)

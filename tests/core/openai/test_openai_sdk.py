@@ -1,41 +1,24 @@
 """The official `openai` SDK as the client, against the Lambda handler and against `make run`'s server."""
 
-import subprocess
-import sys
-import time
-
 import httpx
 import openai
 import pytest
 
-from infra.emulator import free_port
-from tests.cold import ROOT, clean_env
+from tests.cold import clean_env
 from tests.conftest import FIXTURE_PIPELINES, FIXTURE_PYTHON_PATH
 from tests.lambda_transport import LambdaTransport
+from tests.make_run import make_run_server
 
 
 @pytest.fixture(scope="module")
 def server_url():
-    port = free_port()
     env = clean_env(
-        HAYHOOKS_PORT=str(port),
         HAYHOOKS_PIPELINES_DIR=str(FIXTURE_PIPELINES),
         HAYHOOKS_ADDITIONAL_PYTHON_PATH=str(FIXTURE_PYTHON_PATH),
         LOG="WARNING",
     )
-    proc = subprocess.Popen([sys.executable, "-m", "core"], cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"{url}/status", timeout=1)
-            break
-        except httpx.TransportError:
-            assert proc.poll() is None, "python -m core exited"
-            time.sleep(0.1)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    with make_run_server(env) as url:
+        yield url
 
 
 @pytest.fixture(params=["lambda", "make-run"])
