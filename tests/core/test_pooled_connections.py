@@ -86,11 +86,12 @@ def test_botocore_clients_keep_working_on_fresh_connections():
         assert [b["Name"] for b in client.list_buckets()["Buckets"]] == ["pools"]
 
 
-def test_the_walk_is_bounded_by_data_not_by_clients():
+def test_the_walk_skips_data_sized_containers():
     store = InMemoryDocumentStore()
     store.write_documents([Document(content=f"doc {i}") for i in range(5000)])
     pipeline = Pipeline()
     pipeline.add_component("retriever", InMemoryBM25Retriever(document_store=store))
     wrapper = type("W", (), {})()
     wrapper.pipeline, wrapper.client = pipeline, httpx.Client()
-    assert drop_pooled_connections(wrapper) == 1  # found past a large store, without walking its documents
+    wrapper.cache = {i: httpx.Client() for i in range(300)}  # more than 256 entries: data, not walked
+    assert drop_pooled_connections(wrapper) == 1
