@@ -93,5 +93,5 @@ def test_the_walk_skips_data_sized_containers():
     pipeline.add_component("retriever", InMemoryBM25Retriever(document_store=store))
     wrapper = type("W", (), {})()
     wrapper.pipeline, wrapper.client = pipeline, httpx.Client()
-    wrapper.cache = {i: httpx.Client() for i in range(300)}  # more than 256 entries: data, not walked
+    wrapper.cache = [httpx.Client()] * 300  # more than 256 entries: data, not walked
     assert drop_pooled_connections(wrapper) == 1
