@@ -270,6 +270,7 @@ def bench_hayhooks(runs: int) -> dict[str, float]:
             wrapper.write_text(wrapper.read_text().replace("from core import", "from hayhooks import"))
         expected = len([p for p in copy.iterdir() if not p.name.startswith(("_", "."))])
         loaded: list[int] = []
+        short_logs: list[Path] = []  # Hayhooks' own log of each start that listed fewer pipelines
         hayhooks = hayhooks_venv() / "bin" / "hayhooks"
 
         def hayhooks_once() -> float | None:
@@ -278,22 +279,28 @@ def bench_hayhooks(runs: int) -> dict[str, float]:
                 s.bind(("127.0.0.1", 0))
                 port = s.getsockname()[1]
             env = {**_env(), "HAYHOOKS_PIPELINES_DIR": str(copy)}
+            log = work / "hayhooks.log"
             started = time.perf_counter()
-            proc = subprocess.Popen(
-                [str(hayhooks), "run", "--host", "127.0.0.1", "--port", str(port)],
-                cwd=work,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+            with log.open("w") as out:
+                proc = subprocess.Popen(
+                    [str(hayhooks), "run", "--host", "127.0.0.1", "--port", str(port)],
+                    cwd=work,
+                    env=env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )
             try:
                 while time.perf_counter() - started < 60:
                     try:
                         # Hayhooks serves only after its startup deploy, so the first answer is final
                         status = httpx.get(f"http://127.0.0.1:{port}/status", timeout=1).json()
                         loaded.append(len(status["pipelines"]))
-                        ready = len(status["pipelines"]) == expected
-                        return (time.perf_counter() - started) * 1000 if ready else None
+                        if len(status["pipelines"]) == expected:
+                            return (time.perf_counter() - started) * 1000
+                        kept = ROOT / ".bench" / f"hayhooks-short-start-{int(time.time())}.log"
+                        shutil.copy(log, kept)  # kept once the process is done writing (below)
+                        short_logs.append(kept)
+                        return None
                     except (httpx.TransportError, ValueError, KeyError):
                         pass
                     time.sleep(0.005)
@@ -301,6 +308,8 @@ def bench_hayhooks(runs: int) -> dict[str, float]:
             finally:
                 proc.terminate()
                 proc.wait(timeout=10)
+                if short_logs and short_logs[-1].exists():
+                    shutil.copy(log, short_logs[-1])
 
         hayhooks_once(), time_process(COLD_HANDLER, HAYHOOKS_PIPELINES_DIR=str(ours_dir))  # warm caches, .pyc
         loaded.clear()
@@ -322,6 +331,7 @@ def bench_hayhooks(runs: int) -> dict[str, float]:
         "hayhooks_loaded_min": min(loaded),
         "expected": expected,
         "hayhooks_short_runs": short,
+        "hayhooks_short_logs": [str(p) for p in short_logs],
     }
 
 
@@ -561,7 +571,8 @@ def main() -> None:
             hayhooks["ratio"] <= 0.60,
             f"{hayhooks['ours_ms']:.0f} ms vs {hayhooks['hayhooks_ms']:.0f} ms (same folders, one import changed;"
             f" Hayhooks loaded {hayhooks['hayhooks_loaded_min']}-{hayhooks['expected']} of {hayhooks['expected']};"
-            f" {hayhooks['hayhooks_short_runs']} run(s) with fewer left out)",
+            f" {hayhooks['hayhooks_short_runs']} run(s) with fewer left out"
+            + (f", logs in {', '.join(hayhooks['hayhooks_short_logs'])})" if hayhooks["hayhooks_short_logs"] else ")"),
         )
     )
     rows.append(
