@@ -36,6 +36,29 @@ def test_hooks_registered_and_wrappers_restored(monkeypatch):
     assert reply.status == 200
 
 
+def test_a_failing_after_restore_does_not_fail_the_restore(tmp_path, capsys):
+    import shutil
+
+    from tests.conftest import FIXTURE_PIPELINES
+
+    shutil.copytree(FIXTURE_PIPELINES / "echo", tmp_path / "echo")
+    (tmp_path / "fragile").mkdir()
+    (tmp_path / "fragile" / "pipeline_wrapper.py").write_text(
+        "class PipelineWrapper:\n"
+        "    def setup(self) -> None:\n        pass\n\n"
+        "    def after_restore(self) -> None:\n        raise ConnectionError('vector store unreachable')\n\n"
+        "    def run_api(self) -> str:\n        return 'ok'\n"
+    )
+    handler = LambdaHandler(fixture_settings(pipelines_dir=tmp_path))
+    _run(_hooks(snapshot_restore_py.get_before_snapshot, handler))
+    _run(_hooks(snapshot_restore_py.get_after_restore, handler))  # does not raise
+    assert handler.registry.get("echo").wrapper.restored == 1  # the other wrappers' hooks still ran
+    logged = capsys.readouterr().out  # the handler's own log configuration writes to stdout
+    assert "ERROR handler.snapstart: Pipeline 'fragile': after_restore() failed" in logged
+    assert "ConnectionError: vector store unreachable" in logged  # with the traceback
+    assert parse(handler(http_v2("POST", "/fragile/run", body={}), Context())).json() == {"result": "ok"}
+
+
 @pytest.fixture
 def secret_handler(monkeypatch):
     """A handler whose ROTATED_KEY comes from SSM (moto), snapshotted, with a secrets TTL of 0."""
