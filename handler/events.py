@@ -12,31 +12,37 @@ from typing import Any, Literal
 
 EventKind = Literal["http", "warmup", "eventbridge", "unsupported"]
 
-# An HTTP API (2.0) request for `GET /status`, replayed through the handler's layers at init (entry.py).
-WARMUP_EVENT: dict[str, Any] = {
-    "version": "2.0",
-    "routeKey": "$default",
-    "rawPath": "/status",
-    "rawQueryString": "",
-    "headers": {"host": "init.invalid", "user-agent": "haystack-lambda-init"},
-    "requestContext": {
-        "accountId": "000000000000",
-        "apiId": "init",
-        "domainName": "init.invalid",
-        "http": {
-            "method": "GET",
-            "path": "/status",
-            "protocol": "HTTP/1.1",
-            "sourceIp": "127.0.0.1",
-            "userAgent": "haystack-lambda-init",
-        },
-        "requestId": "init-warm-up",
+
+def warmup_event(method: str, path: str, body: str | None = None) -> dict[str, Any]:
+    """An HTTP API (2.0) request, for the handler to replay through its own layers at init (entry.py)."""
+    headers = {"host": "init.invalid", "user-agent": "haystack-lambda-init"}
+    if body is not None:
+        headers["content-type"] = "application/json"
+    return {
+        "version": "2.0",
         "routeKey": "$default",
-        "stage": "$default",
-        "timeEpoch": 0,
-    },
-    "isBase64Encoded": False,
-}
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": headers,
+        "requestContext": {
+            "accountId": "000000000000",
+            "apiId": "init",
+            "domainName": "init.invalid",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": "haystack-lambda-init",
+            },
+            "requestId": "init-warm-up",
+            "routeKey": "$default",
+            "stage": "$default",
+            "timeEpoch": 0,
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }
 
 
 def classify(event: Any) -> EventKind:
