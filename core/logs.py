@@ -1,15 +1,54 @@
-"""Logging: JSON lines through Powertools' formatter on Lambda, plain text under `make run`.
+"""Logging: JSON lines on Lambda, plain text under `make run`.
 
 Every logger (ours, Haystack's, Mangum's, uvicorn's) goes through the root logger, so one format and one
 level (`LOG` / `HAYHOOKS_LOG_LEVEL`) apply to all. `HAYHOOKS_LOG_FORMAT=json|text` overrides the choice.
 Request bodies are never logged.
+
+The JSON lines have the keys Powertools' Logger writes (`level`, `location`, `message`, `timestamp`,
+`service`, `xray_trace_id`, `exception`, `exception_name`, then the record's `extra` fields), so CloudWatch
+Logs Insights queries written for Powertools work unchanged. They are built here: Powertools' formatter
+costs about 14 µs a line, and importing it about 30 ms of cold start (it loads botocore and jmespath).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
+import time
+from typing import Any
+
+# attributes every LogRecord has: anything else on a record came from `extra=` and is written as a field
+_RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+
+class JsonLinesFormatter(logging.Formatter):
+    def __init__(self, service: str) -> None:
+        super().__init__()
+        self.service = service
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "level": record.levelname,
+            "location": f"{record.funcName}:{record.lineno}",
+            "message": record.getMessage(),
+            "timestamp": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(record.created))
+            + f",{int(record.msecs):03d}+0000",
+            "service": self.service,
+        }
+        trace = os.environ.get("_X_AMZN_TRACE_ID")  # set by Lambda per invocation when tracing is active
+        if trace:
+            entry["xray_trace_id"] = trace.split(";", 1)[0].removeprefix("Root=")
+        for key, value in record.__dict__.items():
+            if key not in _RECORD_ATTRIBUTES:
+                entry[key] = value
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception_name"] = record.exc_info[0].__name__ if record.exc_info[0] else None
+        if record.stack_info:
+            entry["stack_trace"] = self.formatStack(record.stack_info)
+        return json.dumps(entry, default=str, separators=(",", ":"))
 
 
 def configure_logging(level: str, log_format: str | None = None) -> None:
@@ -20,11 +59,7 @@ def configure_logging(level: str, log_format: str | None = None) -> None:
     )
     handler = logging.StreamHandler(sys.stdout)
     if log_format == "json":
-        from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
-
-        handler.setFormatter(
-            LambdaPowertoolsFormatter(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "haystack-lambda"), utc=True)
-        )
+        handler.setFormatter(JsonLinesFormatter(os.environ.get("POWERTOOLS_SERVICE_NAME", "haystack-lambda")))
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()

@@ -70,7 +70,8 @@ print("ready", flush=True)
 def _env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HAYHOOKS_")}
     env.update(PYTHONPATH=str(ROOT), HAYSTACK_TELEMETRY_ENABLED="False", HAYHOOKS_PIPELINES_DIR=str(PIPELINES))
-    env["LOG"] = "WARNING"
+    # logging as deployed: INFO, JSON lines (an access line per request); the bench discards the output
+    env.update(LOG="INFO", HAYHOOKS_LOG_FORMAT="json")
     return env
 
 
@@ -490,7 +491,6 @@ def _bench_warm(calls: int) -> dict[str, dict[str, float]]:
     from tests.apigw import Context, http_v2
 
     handler = LambdaHandler(Settings.from_env())
-    logging.getLogger().setLevel(logging.WARNING)
     context = Context()
     results = {}
 

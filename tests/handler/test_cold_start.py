@@ -153,11 +153,13 @@ def test_cold_start_imports_only_what_the_configuration_needs(tmp_path):
     code = (
         "import sys, handler; from tests.apigw import Context, http_v2; "
         "assert handler.lambda_handler(http_v2('GET', '/status'), Context())['statusCode'] == 200; "
-        "print(sorted(m for m in ('pydantic.v1', 'aws_xray_sdk', 'boto3') if m in sys.modules))"
+        "print(sorted(m for m in ('pydantic.v1', 'aws_xray_sdk', 'boto3', 'botocore', 'aws_lambda_powertools')"
+        " if m in sys.modules))"
     )
-    env = clean_env(PYTHONPATH=str(ROOT), HAYHOOKS_PIPELINES_DIR=str(tmp_path))
+    # as on Lambda (JSON logs, metrics); no S3 source, secrets, API-key secret or tracing configured
+    env = clean_env(PYTHONPATH=str(ROOT), HAYHOOKS_PIPELINES_DIR=str(tmp_path), AWS_LAMBDA_FUNCTION_NAME="f")
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    # FastAPI probes route models against pydantic.v1 (core/no_pydantic_v1.py); boto3 and X-Ray load only
-    # when an S3 source, secrets or tracing are configured
+    # FastAPI probes route models against pydantic.v1 (core/no_pydantic_v1.py); the AWS SDK, X-Ray and
+    # Powertools load only when an S3 source, secrets or tracing are configured (logs and metrics: ours)
     assert proc.stdout.strip().splitlines()[-1] == "[]"
