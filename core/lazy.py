@@ -9,7 +9,6 @@ authentication, so an unauthenticated request never starts a load.
 
 from __future__ import annotations
 
-from starlette._utils import get_route_path
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -24,10 +23,18 @@ class LazyLoadMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self.registry.pending:
-            parts = get_route_path(scope).strip("/").split("/")
+            parts = _route_path(scope).strip("/").split("/")
             if len(parts) == 2 and parts[1] == "run" and parts[0] in self.registry.pending:
                 if self.inline:
                     self.registry.load_pending(parts[0])
                 else:
                     await run_in_threadpool(self.registry.load_pending, parts[0])
         await self.app(scope, receive, send)
+
+
+def _route_path(scope: Scope) -> str:
+    """The path the router matches: below `root_path` (a stage or HAYHOOKS_ROOT_PATH), as Starlette does."""
+    path, root = scope["path"], scope.get("root_path", "")
+    if root and path.startswith(root + "/"):
+        return path[len(root) :]
+    return path
