@@ -106,3 +106,19 @@ def test_pipeline_failure_500(artifact, tmp_path):
     detail = reply.json()["detail"]
     assert detail.startswith("Pipeline execution failed: ") and "Connection error" in detail
     assert "Traceback" not in detail
+
+
+def test_lazy_strategy(artifact, tmp_path):
+    """HAYHOOKS_STARTUP_DEPLOY_STRATEGY=lazy on the real runtime: init loads nothing, the first request loads."""
+    rie = Emulator(artifact, {"HAYHOOKS_STARTUP_DEPLOY_STRATEGY": "lazy"}, tmp_path / "rie.log")
+    try:
+        before = parse(rie.invoke(http_v2("GET", "/status"))).json()
+        run = parse(rie.invoke(http_v2("POST", "/greeting/run", body={"name": "Ann", "place": "Lambda"})))
+        after = parse(rie.invoke(http_v2("GET", "/status"))).json()
+    finally:
+        rie.stop()
+    assert before["pipelines"] == [] and set(before["states"].values()) == {"pending"}
+    assert run.status == 200
+    assert run.json() == {"result": {"greeting_builder": {"prompt": "Hello Ann, welcome to Lambda!"}}}
+    assert after["pipelines"] == ["greeting"] and after["states"]["greeting"] == "loaded"
+    assert after["states"]["search_docs"] == "pending"
