@@ -75,6 +75,7 @@ def create_app(
     `settings.root_path` is applied by the server in front (uvicorn under `make run`, the handler on Lambda).
     """
     app = PipelineApp(title=TITLE, description=DESCRIPTION)
+    docs_routes = list(app.router.routes)  # FastAPI's own: /openapi.json, /docs, /docs/oauth2-redirect, /redoc
     app.state.settings = settings
     app.state.registry = registry
     app.state.sync_inline = sync_inline
@@ -98,6 +99,7 @@ def create_app(
     app.include_router(openai_models.router)
     app.include_router(openai_chat.router)
     app.include_router(openai_responses.router)
+    app.router.routes[:] = [r for r in app.router.routes if r not in docs_routes] + docs_routes
     app.state.lazy_registry = registry if registry.pending else None
     if registry.pending:
         registry.on_load.append(lambda result: _add_loaded_route(app, result))
