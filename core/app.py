@@ -41,7 +41,7 @@ class PipelineApp(FastAPI):
         stack = super().build_middleware_stack()
         settings = self.state.settings
         if self.state.lazy_registry is not None:
-            stack = LazyLoadMiddleware(stack, self.state.lazy_registry, inline=self.state.sync_inline)
+            stack = LazyLoadMiddleware(stack, self.state.lazy_registry)
         stack = ApiKeyMiddleware(
             stack, self.state.api_keys, public_status=settings.auth_public_status, public_docs=settings.auth_public_docs
         )
@@ -100,6 +100,8 @@ def create_app(
     app.include_router(openai_chat.router)
     app.include_router(openai_responses.router)
     app.router.routes[:] = [r for r in app.router.routes if r not in docs_routes] + docs_routes
+    run_count = len(registry.failed) + sum(1 for p in registry.loaded.values() if p.run is not None)
+    app.state.fixed_routes = app.router.routes[run_count:]  # what a lazily added run route goes before
     app.state.lazy_registry = registry if registry.pending else None
     if registry.pending:
         registry.on_load.append(lambda result: _add_loaded_route(app, result))
@@ -123,6 +125,11 @@ def _add_loaded_route(app: FastAPI, result: LoadedPipeline | FailedPipeline) -> 
             sync_inline=app.state.sync_inline,
             timeout_margin_ms=settings.timeout_margin_ms,
         )
+    # added last; moved before the fixed routes (as at cold start) so that `/undeploy/run` is a pipeline's
+    routes = app.router.routes
+    if routes and routes[-1] not in app.state.fixed_routes:
+        route = routes.pop()
+        routes.insert(next(i for i, r in enumerate(routes) if r in app.state.fixed_routes), route)
     app.openapi_schema = None  # /docs shows it from now on
     app.state.deployments = None  # /status rebuilds its per-pipeline summaries
 

@@ -193,10 +193,11 @@ def _attempt(candidate: Candidate) -> tuple[LoadedPipeline | FailedPipeline, boo
         _warm(wrapper, candidate)
         run = _run_spec(candidate, wrapper)
     except _PIPELINE_ERRORS as exc:
+        failure = exc
         if not isinstance(exc, LoadFailure):  # a fault of the loader's own: still this pipeline's alone
             logger.exception("Unexpected error loading pipeline '%s'", candidate.name)
-            exc = LoadFailure("load", f"loading raised {_describe(exc)}")
-        failure = exc
+            failure = LoadFailure("load", f"loading raised {_describe(exc)}")
+            failure.__cause__ = exc  # the import-race check below looks at the cause
         failed = FailedPipeline(
             candidate.name,
             candidate.kind,

@@ -10,8 +10,9 @@ each one opens fresh connections on its next request:
 * botocore clients (boto3, and Haystack's Amazon Bedrock components);
 * requests `Session`.
 
-Clients stay configured and open: only their idle connections go. Anything else a wrapper holds (its own
-socket, a database driver) is the wrapper's `after_restore()` to re-create.
+Clients stay configured and open: only their idle connections go. Objects that cannot be inspected are
+skipped. Anything else a wrapper holds (its own socket, a database driver) is the wrapper's
+`after_restore()` to re-create.
 """
 
 from __future__ import annotations
@@ -35,12 +36,8 @@ def _children(obj: Any) -> list[Any]:
     if isinstance(obj, (list, tuple, set, frozenset)):
         return list(obj) if len(obj) <= _MAX_CONTAINER else []
     found: list[Any] = []
-    walk = getattr(obj, "walk", None)
-    if callable(walk) and type(obj).__module__.startswith("haystack."):  # a Pipeline: its components
-        try:
-            found.extend(component for _, component in walk())
-        except Exception:  # a pipeline that cannot be walked has no components to reach
-            pass
+    if type(obj).__module__.startswith("haystack.") and callable(walk := getattr(obj, "walk", None)):
+        found.extend(component for _, component in walk())  # a Pipeline: its components
     attributes = getattr(obj, "__dict__", None)
     if isinstance(attributes, dict):
         found.extend(attributes.values())
@@ -87,8 +84,11 @@ def drop_pooled_connections(*roots: Any) -> int:
         if isinstance(obj, _LEAVES) or id(obj) in seen:
             continue
         seen.add(id(obj))
-        if _drop(obj):
-            clients += 1
-            continue  # a client's insides are its own
-        queue.extend(_children(obj))
+        try:
+            if _drop(obj):
+                clients += 1
+                continue  # a client's insides are its own
+            queue.extend(_children(obj))
+        except Exception:  # an object that cannot be inspected (a raising __getattr__) holds no known client
+            continue
     return clients

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,7 +58,7 @@ class FailedPipeline:
 @dataclass
 class Registry:
     """The pipelines of this environment. With the lazy strategy some start `pending`: found at cold start,
-    loaded by the first request that names them (`get`), by one thread while any others wait."""
+    loaded on first use (`load_pending`, from core/lazy.py), by one thread while any others wait."""
 
     loaded: dict[str, LoadedPipeline] = field(default_factory=dict)
     failed: dict[str, FailedPipeline] = field(default_factory=dict)
@@ -70,38 +71,67 @@ class Registry:
 
     def names(self) -> list[str]:
         """The pipelines loaded so far (Hayhooks' `/status` `pipelines`)."""
-        return list(self.loaded)
+        return list(self.loaded)  # a copy made in one step: a lazy load may be adding to it in a thread
+
+    def loaded_pipelines(self) -> list[LoadedPipeline]:
+        return list(self.loaded.values())
+
+    def failed_pipelines(self) -> list[FailedPipeline]:
+        return list(self.failed.values())
 
     def states(self) -> dict[str, State]:
         """Every pipeline this environment knows, by name, with its state."""
-        states: dict[str, State] = {name: "loaded" for name in self.loaded}
-        states.update({name: "pending" for name in self.pending})
-        states.update({name: "failed" for name in self.failed})
+        with self._lock:
+            states: dict[str, State] = {name: "loaded" for name in self.loaded}
+            states.update({name: "pending" for name in self.pending})
+            states.update({name: "failed" for name in self.failed})
         return dict(sorted(states.items()))
 
     def get(self, name: str) -> LoadedPipeline | None:
-        pipeline = self.loaded.get(name)
-        if pipeline is None and name in self.pending:
-            self.load_pending(name)
-            pipeline = self.loaded.get(name)
-        return pipeline
+        """A loaded pipeline; never loads one (see `load_pending`)."""
+        return self.loaded.get(name)
 
     def load_pending(self, name: str) -> None:
-        """Load a pending pipeline now (blocking); a no-op once it is loaded or failed."""
+        """Load a pending pipeline now (blocking); a no-op once it is loaded or failed.
+
+        The pipeline leaves `pending` only after the listeners ran (its route exists), so a request that
+        finds it no longer pending always finds its route.
+        """
         with self._lock:
             candidate = self.pending.get(name)
             if candidate is None or self.load is None:
                 return  # another request loaded it while this one waited
-            result = self.load(candidate)
-            if isinstance(result, LoadedPipeline):
-                self.loaded[name] = result
-                logger.info("Pipeline '%s' loaded on first use in %.0f ms", name, result.load_ms)
-            else:
-                self.failed[name] = result
-                logger.error("Pipeline '%s' failed to load (%s): %s", name, result.stage, result.reason)
-            del self.pending[name]
-            for listener in self.on_load:
-                listener(result)
+            try:
+                result = self.load(candidate)
+                if isinstance(result, LoadedPipeline):
+                    self.loaded[name] = result
+                    logger.info("Pipeline '%s' loaded on first use in %.0f ms", name, result.load_ms)
+                else:
+                    self.failed[name] = result
+                    logger.error("Pipeline '%s' failed to load (%s): %s", name, result.stage, result.reason)
+                for listener in self.on_load:
+                    listener(result)
+            except Exception as exc:  # a fault past the loader (a route that cannot be built): this pipeline's
+                logger.exception("Pipeline '%s' could not be added after loading", name)
+                self.loaded.pop(name, None)
+                failed = FailedPipeline(
+                    name,
+                    candidate.kind,
+                    candidate.path,
+                    "load",
+                    f"adding it failed: {type(exc).__name__}: {exc}",
+                    traceback.format_exc(),
+                    source=candidate.source,
+                    version=candidate.version,
+                )
+                self.failed[name] = failed
+                for listener in self.on_load:
+                    try:
+                        listener(failed)
+                    except Exception:
+                        logger.exception("Pipeline '%s': could not add its failure route", name)
+            finally:
+                del self.pending[name]
 
     def failure_detail(self, name: str) -> str | None:
         """What a request for a pipeline that failed to load is told (None: it did not fail)."""

@@ -52,24 +52,31 @@ class LambdaHandler:
         asyncio.set_event_loop(self.loop)
         # lifespan off: Mangum would run it on every invocation; pipelines are loaded above, at init.
         self.adapter = Mangum(RootPathMiddleware(self.app, self.settings.root_path, _stage_root), lifespan="off")
+        self.init_warmup_statuses: list[int] = []  # what the init warm-up's requests answered (diagnostics)
         self._warm_invocation()
-        self.metrics.emit_cold_start()
+        if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") != "snap-start":
+            self.metrics.emit_cold_start()  # under SnapStart this init builds a snapshot: restores report it
 
     def _warm_invocation(self) -> None:
         """`GET /status` and runs of the built-in echo pipeline, a few times each, through the handler's own
         path (event checks, Mangum, every layer above the app, the deadline) at init, so the first real
         invocation runs code that has already run; not logged or counted (core/warmup.py)."""
+        keys = self.app.state.api_keys
+        key = keys[0].decode() if keys else None
         token = warming.set(True)
         try:
             with warmup_route(self.app) as path:
-                events = [warmup_event("GET", "/status"), warmup_event("POST", path, WARMUP_RUN_BODY.decode())]
+                events = [warmup_event("GET", "/status", api_key=key)]
+                events.append(warmup_event("POST", path, WARMUP_RUN_BODY.decode(), api_key=key))
                 for _ in range(WARMUP_REPEAT):
                     for event in events:
-                        self._answer(event, _InitContext())
+                        self.init_warmup_statuses.append(self._answer(event, _InitContext())["statusCode"])
         except Exception:  # a warm-up must never fail a cold start
-            logger.debug("Init warm-up invocation failed", exc_info=True)
+            logger.warning("Init warm-up invocation failed", exc_info=True)
         finally:
             warming.reset(token)
+        if any(status != 200 for status in self.init_warmup_statuses):
+            logger.warning("Init warm-up answered %s (expected 200s)", self.init_warmup_statuses)
 
     def __call__(self, event: Any, context: Any) -> dict[str, Any]:
         try:

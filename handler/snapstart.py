@@ -40,6 +40,18 @@ def register(handler: Any) -> bool:
     return True
 
 
+def _wrapper_roots(handler: Any) -> list[Any]:
+    """Each wrapper, and where else its module keeps things: class attributes and module globals."""
+    roots: list[Any] = []
+    for pipeline in handler.registry.loaded_pipelines():
+        cls = type(pipeline.wrapper)
+        roots += [pipeline.wrapper, dict(vars(cls))]
+        module = sys.modules.get(cls.__module__)
+        if module is not None and cls.__module__.startswith("_haystack_lambda_pipelines."):
+            roots.append(dict(vars(module)))  # the pipeline's own module: clients created at import
+    return roots
+
+
 def _app_clients() -> list[Any]:
     """Clients the function itself keeps: Powertools' parameter providers (secrets, API keys)."""
     parameters = sys.modules.get("aws_lambda_powertools.utilities.parameters.constants")
@@ -58,7 +70,11 @@ def after_restore(handler: Any) -> float:
     numpy = sys.modules.get("numpy")
     if numpy is not None:
         numpy.random.seed()
-    clients = drop_pooled_connections(*(p.wrapper for p in handler.registry.loaded.values()), *_app_clients())
+    try:
+        clients = drop_pooled_connections(*_wrapper_roots(handler), *_app_clients())
+    except Exception:  # never fail a restore over it: a stale connection costs one failed request at worst
+        logger.exception("Could not drop pooled connections after the restore")
+        clients = 0
     ttl = float(os.environ.get("HAYHOOKS_SECRETS_TTL_SECONDS", "900"))
     age = time.time() - getattr(handler, "snapshot_at", time.time())
     if handler.settings.secrets and age > ttl:
@@ -70,7 +86,7 @@ def after_restore(handler: Any) -> float:
             # a failed restore hook fails the invocation; the snapshot's values may well still be valid
             logger.error("%s: keeping the values from the snapshot", exc)
     failed = []
-    for pipeline in handler.registry.loaded.values():
+    for pipeline in handler.registry.loaded_pipelines():
         hook = getattr(pipeline.wrapper, "after_restore", None)
         if callable(hook):
             try:

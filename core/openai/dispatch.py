@@ -13,6 +13,7 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from core.access_log import current_pipeline
 from core.deadline import Deadline, budget_seconds
+from core.lazy import ensure_loaded
 from core.redact import redact
 from core.registry import Registry
 from core.routes.lookup import loaded_or_raise
@@ -47,6 +48,7 @@ def execution_failed(exc: BaseException) -> HTTPException:
 async def call_wrapper(request: Request, operation: Operation, model: str, arguments: dict[str, Any]) -> Any:
     """Run the wrapper method for `model`; HTTPException with Hayhooks' status and detail on failure."""
     registry: Registry = request.app.state.registry
+    await ensure_loaded(registry, model)  # lazy strategy: the first call naming a pending pipeline loads it
     pipeline = loaded_or_raise(registry, model, f"Pipeline '{model}' not found or not a pipeline wrapper")
     # only known names: each value becomes a log field and a CloudWatch metric dimension
     request.state.pipeline = model

@@ -18,7 +18,7 @@ async def list_models(request: Request) -> dict[str, Any]:
         "object": "list",
         "data": [
             {"id": name, "name": name, "object": "model", "created": created, "owned_by": "hayhooks"}
-            for name in request.app.state.registry.states()
-            if name not in request.app.state.registry.failed
+            for name, state in request.app.state.registry.states().items()
+            if state != "failed"
         ],
     }

@@ -17,7 +17,9 @@ router = APIRouter(tags=["status"])
 class FailedPipelineStatus(BaseModel):
     name: str
     kind: str = Field(description="'wrapper' (a folder) or 'yaml' (a top-level YAML file)")
-    stage: str = Field(description="Where loading stopped: discover, import, contract, setup, model or yaml")
+    stage: str = Field(
+        description="Where loading stopped: discover, source, import, contract, setup, model, yaml or load"
+    )
     reason: str
     source: str = Field(description="'package' (baked in) or 's3'")
     traceback: str | None = Field(default=None, description="Only with HAYHOOKS_SHOW_TRACEBACKS=true")
@@ -77,6 +79,7 @@ class PipelineStatusResponse(BaseModel):
     pipeline: str
     source: str
     version: str | None = None
+    state: str = Field(description="'loaded', or 'pending' (lazy strategy: loads on its first run)")
 
 
 @router.get(
@@ -91,8 +94,8 @@ async def status_all(request: Request) -> dict[str, Any]:
     return {
         "status": "Up!",
         "pipelines": registry.names(),
-        "failed": [f.as_status(show_tracebacks=show) for f in registry.failed.values()],
-        "pipeline_sources": {p.name: {"source": p.source, "version": p.version} for p in registry.loaded.values()},
+        "failed": [f.as_status(show_tracebacks=show) for f in registry.failed_pipelines()],
+        "pipeline_sources": {p.name: {"source": p.source, "version": p.version} for p in registry.loaded_pipelines()},
         "sources": [s.as_status() for s in registry.sources],
         "states": registry.states(),
         "durable_mode": False,
@@ -106,7 +109,7 @@ def _deployments(request: Request) -> list[dict[str, Any]]:
     """Built once: the registry does not change after cold start."""
     state = request.app.state
     if getattr(state, "deployments", None) is None:
-        state.deployments = [_summary(p) for p in state.registry.loaded.values()]
+        state.deployments = [_summary(p) for p in state.registry.loaded_pipelines()]
     return state.deployments
 
 
@@ -144,5 +147,21 @@ def _summary(pipeline: LoadedPipeline) -> dict[str, Any]:
     responses={404: {"description": "No such pipeline"}, 503: {"description": "The pipeline failed to load"}},
 )
 async def status_one(pipeline_name: str, request: Request) -> dict[str, str | None]:
-    pipeline = loaded_or_raise(request.app.state.registry, pipeline_name, f"Pipeline '{pipeline_name}' not found")
-    return {"status": "Up!", "pipeline": pipeline_name, "source": pipeline.source, "version": pipeline.version}
+    registry = request.app.state.registry
+    pending = registry.pending.get(pipeline_name)
+    if pending is not None:  # a status check never loads: it must stay cheap and free of side effects
+        return {
+            "status": "Up!",
+            "pipeline": pipeline_name,
+            "source": pending.source,
+            "version": pending.version,
+            "state": "pending",
+        }
+    pipeline = loaded_or_raise(registry, pipeline_name, f"Pipeline '{pipeline_name}' not found")
+    return {
+        "status": "Up!",
+        "pipeline": pipeline_name,
+        "source": pipeline.source,
+        "version": pipeline.version,
+        "state": "loaded",
+    }

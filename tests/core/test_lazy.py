@@ -68,7 +68,7 @@ def test_unknown_names_and_validation_errors_behave_as_without_lazy():
     assert reply.status_code == 422 and reply.json()["detail"][0]["loc"] == ["body", "text"]
 
 
-def test_openai_calls_and_pipeline_status_load_through_the_registry():
+def test_openai_calls_load_and_status_checks_do_not():
     registry, client = lazy_app()
     models = [m["id"] for m in client.get("/v1/models").json()["data"]]
     assert "chat_sync" in models and "broken_setup" in models  # not known to be broken until loaded
@@ -79,8 +79,10 @@ def test_openai_calls_and_pipeline_status_load_through_the_registry():
     )
     assert reply.status_code == 200 and reply.json()["object"] == "chat.completion"
     assert registry.states()["chat_sync"] == "loaded"
-    assert client.get("/status/yaml_echo").json()["pipeline"] == "yaml_echo"
-    assert registry.states()["yaml_echo"] == "loaded"
+    status = client.get("/status/yaml_echo").json()
+    assert status["pipeline"] == "yaml_echo" and status["state"] == "pending"
+    assert registry.states()["yaml_echo"] == "pending"  # a status check never loads
+    assert client.get("/status/chat_sync").json()["state"] == "loaded"
 
 
 def test_concurrent_first_requests_load_once():
@@ -98,6 +100,7 @@ def test_concurrent_first_requests_load_once():
 
     def first_request():
         start.wait()
+        registry.load_pending("echo")
         found.append(registry.get("echo"))
 
     threads = [threading.Thread(target=first_request) for _ in range(8)]
@@ -122,3 +125,84 @@ def test_through_the_lambda_handler_with_a_stage_prefix():
     reply = parse(handler(event, Context()))
     assert reply.status == 200 and reply.json()["result"]["text"] == "hi"
     assert handler.registry.states()["echo"] == "loaded"
+
+
+def test_a_public_status_check_never_loads(monkeypatch):
+    registry, client = lazy_app(api_keys=(b"k-one",))
+    app = client.app
+    app.state.settings = fixture_settings(startup_deploy_strategy="lazy", auth_public_status=True)
+    app.middleware_stack = None  # rebuilt with the public-status setting
+    assert client.get("/status/echo").json()["state"] == "pending"
+    assert registry.states()["echo"] == "pending"
+
+
+def _folder(tmp_path, name: str, body: str):
+    (tmp_path / name).mkdir()
+    (tmp_path / name / "pipeline_wrapper.py").write_text(body)
+
+
+RUN_OK = "    def run_api(self) -> str:\n        return 'ok'\n"
+
+
+def test_a_pipeline_named_like_a_fixed_route_still_runs(tmp_path):
+    """`/undeploy/{name}` is a fixed route; a pipeline called 'undeploy' must still get its /run."""
+    _folder(tmp_path, "undeploy", "class PipelineWrapper:\n    def setup(self) -> None:\n        pass\n\n" + RUN_OK)
+    settings = fixture_settings(pipelines_dir=tmp_path, startup_deploy_strategy="lazy")
+    client = TestClient(create_app(settings, load_registry(settings)))
+    reply = client.post("/undeploy/run", json={})
+    assert reply.status_code == 200 and reply.json() == {"result": "ok"}
+
+
+def test_setup_may_run_its_own_event_loop_on_lambda(tmp_path):
+    """Loading happens in a worker thread, as at cold start: asyncio.run() in setup() works."""
+    _folder(
+        tmp_path,
+        "loopy",
+        "import asyncio\n\n\nasync def _answer() -> str:\n    return 'ok'\n\n\n"
+        "class PipelineWrapper:\n    def setup(self) -> None:\n        self.answer = asyncio.run(_answer())\n\n"
+        "    def run_api(self) -> str:\n        return self.answer\n",
+    )
+    handler = LambdaHandler(fixture_settings(pipelines_dir=tmp_path, startup_deploy_strategy="lazy"))
+    reply = parse(handler(http_v2("POST", "/loopy/run", body={}), Context()))
+    assert reply.status == 200 and reply.json() == {"result": "ok"}
+
+
+def test_a_request_during_a_load_waits_for_the_route(tmp_path):
+    """Two first requests at once (make run): the second must not see the pipeline loaded but unrouted."""
+    import asyncio
+    import time
+
+    import httpx
+
+    registry, _ = lazy_app()
+    app = create_app(fixture_settings(startup_deploy_strategy="lazy"), registry)
+    registry.on_load.insert(0, lambda result: time.sleep(0.3))  # widen the window before the route exists
+
+    async def both():
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            first = asyncio.create_task(client.post("/echo/run", json={"text": "a"}))
+            await asyncio.sleep(0.1)  # the first is loading
+            second = await client.post("/echo/run", json={"text": "b"})
+            return await first, second
+
+    first, second = asyncio.run(both())
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert second.json()["result"]["text"] == "b"
+
+
+def test_a_pipeline_that_cannot_be_added_fails_alone():
+    registry, client = lazy_app()
+    raised = []
+
+    def refuse_once(result):
+        if not raised:
+            raised.append(result.name)
+            raise ValueError("route rejected")
+
+    registry.on_load.insert(0, refuse_once)
+    reply = client.post("/echo/run", json={"text": "x"})
+    assert reply.status_code == 503
+    assert reply.json() == {"detail": "Pipeline 'echo' failed to load: adding it failed: ValueError: route rejected"}
+    assert registry.states()["echo"] == "failed" and registry.failed["echo"].stage == "load"
+    assert client.post("/thread_name/run", json={}).status_code == 200

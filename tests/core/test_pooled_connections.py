@@ -95,3 +95,16 @@ def test_the_walk_skips_data_sized_containers():
     wrapper.pipeline, wrapper.client = pipeline, httpx.Client()
     wrapper.cache = [httpx.Client()] * 300  # more than 256 entries: data, not walked
     assert drop_pooled_connections(wrapper) == 1
+
+
+def test_objects_that_cannot_be_inspected_are_skipped():
+    class Config:  # dict-backed attributes: a missing one raises KeyError, not AttributeError
+        def __init__(self):
+            self._d = {}
+
+        def __getattr__(self, name):
+            return self.__dict__["_d"][name]
+
+    wrapper = type("W", (), {})()
+    wrapper.config, wrapper.client = Config(), httpx.Client()
+    assert drop_pooled_connections(wrapper) == 1

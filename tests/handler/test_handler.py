@@ -5,7 +5,9 @@ import hashlib
 import httpx
 import pytest
 
+from handler.entry import LambdaHandler
 from tests.apigw import BUILDERS, Context, assert_still_serving, http_v2, parse
+from tests.conftest import fixture_settings
 
 SOURCES = list(BUILDERS)
 
@@ -45,6 +47,7 @@ def test_status_of_one_pipeline(build, invoke):
         "pipeline": "echo",
         "source": "package",
         "version": None,
+        "state": "loaded",
     }
     missing = invoke(build("GET", "/status/nope"))
     assert missing.status == 404
@@ -613,3 +616,11 @@ def test_the_init_warm_up_leaves_nothing_behind(fixture_handler, invoke):
     assert WARMUP_PIPELINE not in status["pipelines"] and WARMUP_PIPELINE not in status["states"]
     assert WARMUP_RUN_PATH not in fixture_handler.app.openapi()["paths"]
     assert fixture_handler.app.state.request_observers  # metrics still observe real requests
+    assert fixture_handler.init_warmup_statuses == [200, 200] * 3  # it ran, successfully, through every layer
+
+
+def test_the_init_warm_up_takes_the_authenticated_path(monkeypatch):
+    monkeypatch.setenv("HAYHOOKS_API_KEYS", "k-one")
+    handler = LambdaHandler(fixture_settings())
+    assert handler.init_warmup_statuses == [200, 200] * 3
+    assert parse(handler(http_v2("GET", "/status"), Context())).status == 401  # keys are still required

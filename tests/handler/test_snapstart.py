@@ -59,6 +59,22 @@ def test_a_failing_after_restore_does_not_fail_the_restore(tmp_path, capsys):
     assert parse(handler(http_v2("POST", "/fragile/run", body={}), Context())).json() == {"result": "ok"}
 
 
+def test_clients_kept_at_module_level_or_on_the_class_are_found(tmp_path, capsys):
+    from core.pooled_connections import drop_pooled_connections
+    from handler.snapstart import _wrapper_roots
+
+    (tmp_path / "clients").mkdir()
+    (tmp_path / "clients" / "pipeline_wrapper.py").write_text(
+        "import httpx\n\nSHARED = httpx.Client()\n\n\nclass PipelineWrapper:\n    session = httpx.Client()\n\n"
+        "    def setup(self) -> None:\n        self.own = httpx.Client()\n\n"
+        "    def run_api(self) -> str:\n        return 'ok'\n"
+    )
+    handler = LambdaHandler(fixture_settings(pipelines_dir=tmp_path))
+    assert drop_pooled_connections(*_wrapper_roots(handler)) == 3  # the module's, the class's, the instance's
+    _run(_hooks(snapshot_restore_py.get_after_restore, handler))
+    assert "pooled connections dropped in" in capsys.readouterr().out  # (plus the function's own clients)
+
+
 @pytest.fixture
 def secret_handler(monkeypatch):
     """A handler whose ROTATED_KEY comes from SSM (moto), snapshotted, with a secrets TTL of 0."""
