@@ -69,6 +69,10 @@ print("ready", flush=True)
 
 def _env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HAYHOOKS_")}
+    # with .pyc, as on Lambda (infra/build.py precompiles the artifact): the first, unmeasured run of each
+    # kind writes them. Some machines set PYTHONDONTWRITEBYTECODE, which would compile our modules from
+    # source in every measured run while the libraries, compiled by pip, load from .pyc.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(PYTHONPATH=str(ROOT), HAYSTACK_TELEMETRY_ENABLED="False", HAYHOOKS_PIPELINES_DIR=str(PIPELINES))
     # logging as deployed: INFO, JSON lines (an access line per request); the bench discards the output
     env.update(LOG="INFO", HAYHOOKS_LOG_FORMAT="json")
