@@ -19,7 +19,11 @@ from core.warmup import warm_up
 logger = logging.getLogger("core.service")
 
 
-def build_service(settings: Settings | None = None, *, sync_inline: bool = False) -> tuple[FastAPI, Registry]:
+def build_service(
+    settings: Settings | None = None, *, sync_inline: bool = False, replays_requests: bool = False
+) -> tuple[FastAPI, Registry]:
+    """`replays_requests`: the caller replays `/status` and a pipeline run through its own layers after
+    this (the Lambda handler does), so the app's warm-up leaves those out instead of doing them twice."""
     # Haystack's telemetry imports posthog and calls home at exit: off unless the user turns it on.
     os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")
     settings = settings or Settings.from_env()
@@ -51,5 +55,6 @@ def build_service(settings: Settings | None = None, *, sync_inline: bool = False
     if not api_keys:
         logger.info("No API keys configured: requests are not authenticated by the app")
     app = create_app(settings, registry, sync_inline=sync_inline, api_keys=api_keys)
-    warm_up(app, [(p.name, p.run.requires_files) for p in registry.loaded.values() if p.run is not None])
+    run_routes = [(p.name, p.run.requires_files) for p in registry.loaded.values() if p.run is not None]
+    warm_up(app, run_routes, shared_paths=not replays_requests)
     return app, registry

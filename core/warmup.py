@@ -96,20 +96,22 @@ async def _request(
     await app(scope, receive, send)
 
 
-def warm_up(app: Any, run_routes: list[tuple[str, bool]]) -> None:
-    """`run_routes`: (pipeline name, whether its endpoint is multipart)."""
+def warm_up(app: Any, run_routes: list[tuple[str, bool]], *, shared_paths: bool = True) -> None:
+    """`run_routes`: (pipeline name, whether its endpoint is multipart). `shared_paths=False` leaves out
+    `/status` and the echo runs, for a caller that replays them through its own layers (the Lambda handler)."""
     import haystack.tools  # noqa: F401  (Pipeline.run imports it on first use)
 
     async def run() -> None:
-        await _request(app, "GET", "/status")
         for name, multipart in run_routes:
             # a body no route accepts: invalid JSON, or multipart without a boundary (a 400)
             await _request(app, "POST", f"/{name}/run", b"multipart/form-data" if multipart else b"application/json")
         for path in ("/v1/chat/completions", "/v1/responses"):
             await _request(app, "POST", path)
-        with warmup_route(app) as path:
-            for _ in range(WARMUP_REPEAT):
-                await _request(app, "POST", path, body=WARMUP_RUN_BODY)
+        if shared_paths:
+            await _request(app, "GET", "/status")
+            with warmup_route(app) as path:
+                for _ in range(WARMUP_REPEAT):
+                    await _request(app, "POST", path, body=WARMUP_RUN_BODY)
 
     # a private loop, never set as the current one: the caller's (or Mangum's) loop stays as it is
     loop = asyncio.new_event_loop()

@@ -40,7 +40,7 @@ class LambdaHandler:
         self.tracer = (
             enable_tracing(os.environ.get("POWERTOOLS_SERVICE_NAME", "haystack-lambda")) if tracing_enabled() else None
         )
-        self.app, self.registry = build_service(self.settings, sync_inline=True)
+        self.app, self.registry = build_service(self.settings, sync_inline=True, replays_requests=True)
         self.metrics = PipelineMetrics(init_ms=(time.perf_counter() - started) * 1000)
         self.app.state.request_observers.append(self.metrics.observe)
         self.snapstart = snapstart.register(self)
