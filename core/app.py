@@ -93,15 +93,16 @@ def create_app(
             )
     for failed in registry.failed.values():
         add_failed_run_route(app, failed.name, registry.failure_detail(failed.name) or "")
-    # fixed routes after the run routes: a request is matched against routes in order, and runs are the hot path
+    run_routes = app.router.routes[len(docs_routes) :]  # the ones just added
     app.include_router(status.router)
     app.include_router(deploy.router)
     app.include_router(openai_models.router)
     app.include_router(openai_chat.router)
     app.include_router(openai_responses.router)
-    app.router.routes[:] = [r for r in app.router.routes if r not in docs_routes] + docs_routes
-    run_count = len(registry.failed) + sum(1 for p in registry.loaded.values() if p.run is not None)
-    app.state.fixed_routes = app.router.routes[run_count:]  # what a lazily added run route goes before
+    # fixed routes after the run routes: a request is matched against routes in order, and runs are the hot path
+    fixed = [r for r in app.router.routes[len(docs_routes) :] if r not in run_routes] + docs_routes
+    app.router.routes[:] = run_routes + fixed
+    app.state.fixed_routes = fixed  # what a lazily added run route goes before
     app.state.lazy_registry = registry if registry.pending else None
     if registry.pending:
         registry.on_load.append(lambda result: _add_loaded_route(app, result))
