@@ -2,7 +2,7 @@
 
 Items are concatenated: strings and bytes as they are, Haystack `StreamingChunk`s by their content
 (or their reasoning text when they carry no content), `None` as nothing, anything else as JSON
-(falling back to `str`). Hayhooks `PipelineEvent`s (UI events) are skipped.
+(falling back to `str`). `PipelineEvent`s (UI events, for the OpenAI endpoints) are skipped.
 
 Under `make run` the body streams. On Lambda, API Gateway delivers a response whole, so the generator is
 drained before the response starts: an exception half-way is then a normal 500 with a JSON body, not a
@@ -29,10 +29,10 @@ def format_item(item: Any) -> str | bytes | None:
         return item
     if item is None:
         return ""
-    kind = type(item).__name__
-    if kind == "PipelineEvent":
+    kinds = _class_names(item)
+    if "PipelineEvent" in kinds:  # UI events (Open WebUI's, Chainlit's too) belong to the OpenAI endpoints
         return None
-    if kind == "StreamingChunk":
+    if "StreamingChunk" in kinds:
         if item.content:
             return item.content
         reasoning = getattr(item, "reasoning", None)
@@ -41,6 +41,12 @@ def format_item(item: Any) -> str | bytes | None:
         return json.dumps(item)
     except TypeError:
         return str(item)
+
+
+def _class_names(item: Any) -> set[str]:
+    """By name, not isinstance: neither `core.events` nor Haystack is imported for a pipeline that never
+    yields them, and `hayhooks.events.PipelineEvent` (the real package, when installed) is skipped too."""
+    return {cls.__name__ for cls in type(item).__mro__}
 
 
 def _bytes(part: str | bytes) -> bytes:

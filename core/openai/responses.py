@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from core.openai.dispatch import ERROR_RESPONSES, RESPONSES, as_async, call_wrapper, chunk_text, collect_text
+from core.openai.dispatch import ERROR_RESPONSES, RESPONSES, as_async, call_wrapper, collect_text
 from core.openai.sse import respond
 
 router = APIRouter(tags=["openai"])
@@ -65,6 +65,41 @@ def _text_item(item_id: str, text: str, status: str = "completed") -> dict[str, 
     return {"id": item_id, "type": "message", "status": status, "role": "assistant", "content": content}
 
 
+def _function_call_deltas(chunk: Any, current: dict[str, Any] | None) -> list[tuple[str, str | None, Any]] | None:
+    """`(call_id, name, arguments)` for each function-call delta the chunk carries, None if it carries none.
+
+    Two shapes, as Hayhooks reads them: Haystack's `tool_calls` (`ToolCallDelta`s; a delta without an id
+    continues the open call) or explicit `function_call_id` / `_name` / `_arguments` attributes.
+    """
+    if getattr(chunk, "function_call_id", None) is not None and hasattr(chunk, "function_call_arguments"):
+        return [
+            (str(chunk.function_call_id), getattr(chunk, "function_call_name", None), chunk.function_call_arguments)
+        ]
+    tool_calls = getattr(chunk, "tool_calls", None)
+    if not tool_calls:
+        return None
+    deltas = []
+    for call in tool_calls:
+        call_id = getattr(call, "id", None)
+        if call_id is None:
+            call_id = current["call_id"] if current else f"call_{uuid.uuid4().hex}"
+        name = getattr(call, "tool_name", None) or getattr(call, "name", None)
+        deltas.append((str(call_id), name, getattr(call, "arguments", None)))
+    return deltas
+
+
+def _text_of(chunk: Any) -> str:
+    """A text chunk's content; an object without `content` (a dict, None) as its `str()`, as in Hayhooks."""
+    if isinstance(chunk, str):
+        return chunk
+    content = getattr(chunk, "content", None)
+    if isinstance(content, str):
+        return content
+    if hasattr(chunk, "content"):
+        return "" if content is None else str(content)
+    return str(chunk)
+
+
 class ResponsesEncoder:
     """Chunks → Responses API events: text, reasoning and function-call items, opened and closed in order."""
 
@@ -112,7 +147,7 @@ class ResponsesEncoder:
                 "type": "function_call",
                 "status": "completed",
                 "call_id": item["call_id"],
-                "name": item["name"],
+                "name": item["name"] or "function",
                 "arguments": joined,
             }
             events = [self._event("response.function_call_arguments.done", **base, arguments=joined)]
@@ -149,36 +184,12 @@ class ResponsesEncoder:
                     )
                 )
             return events + self._delta("reasoning", "response.reasoning_summary_text.delta", text, summary_index=0)
-        for call in getattr(chunk, "tool_calls", None) or []:
-            events += self._close("reasoning") + self._close("text")
-            current = self.open.get("function")
-            call_id = getattr(call, "id", None) or (current["call_id"] if current else f"call_{uuid.uuid4().hex}")
-            if current and current["call_id"] != call_id:
-                events += self._close("function")
-            name = getattr(call, "tool_name", None) or getattr(call, "name", None)
-            if "function" not in self.open:
-                item_id = _hex_id("fc")
-                events += self._open(
-                    "function",
-                    {
-                        "id": item_id,
-                        "type": "function_call",
-                        "status": "in_progress",
-                        "call_id": call_id,
-                        "name": name or "function",
-                        "arguments": "",
-                    },
-                    call_id=call_id,
-                    name=name or "function",
-                )
-            elif name:
-                self.open["function"]["name"] = name
-            arguments = getattr(call, "arguments", None)
-            if arguments:
-                events += self._delta("function", "response.function_call_arguments.delta", str(arguments))
-        if getattr(chunk, "tool_calls", None):
+        calls = _function_call_deltas(chunk, self.open.get("function"))
+        if calls is not None:
+            for call_id, name, arguments in calls:
+                events += self._function_call_delta(call_id, name, arguments)
             return events
-        text = chunk_text(chunk)
+        text = _text_of(chunk)
         if not text:
             return events
         events += self._close("reasoning") + self._close("function")
@@ -195,6 +206,29 @@ class ResponsesEncoder:
                 )
             )
         return events + self._delta("text", "response.output_text.delta", text, content_index=0)
+
+    def _function_call_delta(self, call_id: str, name: str | None, arguments: Any) -> list[str]:
+        events = self._close("reasoning") + self._close("text")
+        current = self.open.get("function")
+        if current and current["call_id"] != call_id:
+            events += self._close("function")
+        if "function" not in self.open:
+            item_id = _hex_id("fc")
+            item = {
+                "id": item_id,
+                "type": "function_call",
+                "status": "in_progress",
+                "call_id": call_id,
+                "name": name or "function",
+                "arguments": "",
+            }
+            events += self._open("function", item, call_id=call_id, name=name or "function")
+        if name is not None:
+            self.open["function"]["name"] = name
+        delta = "" if arguments is None else str(arguments)
+        if delta:
+            events += self._delta("function", "response.function_call_arguments.delta", delta)
+        return events
 
     def _delta(self, kind: str, event: str, delta: str, **extra: Any) -> list[str]:
         item = self.open[kind]
