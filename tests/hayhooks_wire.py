@@ -32,6 +32,8 @@ def requests() -> dict[str, tuple[str, dict]]:
                 {"model": name, "input": "weather?", "stream": stream},
             )
         cases[f"{name}-run"] = (f"/{name}/run", {"query": "weather?"})
+    cases["sse_run-run"] = ("/sse_run/run", {"query": "weather?"})
+    cases["sse_run-run-async"] = ("/sse_run/run", {"query": "weather?", "use_async": True})
     return cases
 
 

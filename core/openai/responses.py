@@ -23,14 +23,22 @@ class ResponsesRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
     model: str = Field(description="The pipeline to run")
     input: str | list[dict[str, Any]] | None = Field(default=None, description="Text, or a list of input items")
+    # the fields Hayhooks 2.1.0 declares, in its order: the wrapper's `body` has the same keys
     instructions: str | None = None
     stream: bool = False
     tools: list[dict[str, Any]] | None = None
     tool_choice: str | dict[str, Any] | None = None
-    temperature: float | None = None
     top_p: float | None = None
+    top_logprobs: int | None = None
+    temperature: float | None = None
     max_output_tokens: int | None = None
     previous_response_id: str | None = None
+    parallel_tool_calls: bool | None = None
+    stream_options: dict[str, Any] | None = None
+    text: dict[str, Any] | None = None
+    reasoning: dict[str, Any] | None = None
+    store: bool | None = None
+    service_tier: str | None = None
     metadata: dict[str, Any] | None = None
 
 
