@@ -153,6 +153,7 @@ def check(folder: Path) -> tuple[list[str], list[str]]:
             PYTHONPATH=f"{code}{os.pathsep}{site}",
             PYTHONDONTWRITEBYTECODE="1",  # nothing written into the user's folder
             HAYHOOKS_PIPELINES_DIR=str(folder),
+            HAYHOOKS_STARTUP_DEPLOY_STRATEGY="parallel",  # lazy would load nothing
             HAYSTACK_TELEMETRY_ENABLED=env.get("HAYSTACK_TELEMETRY_ENABLED", "False"),
         )
         payload = json.dumps([{"module": i.module, "names": list(i.names)} for i in imports])
