@@ -4,6 +4,10 @@ Items are concatenated: strings and bytes as they are, Haystack `StreamingChunk`
 (or their reasoning text when they carry no content), `None` as nothing, anything else as JSON
 (falling back to `str`). Hayhooks `PipelineEvent`s (UI events) are skipped.
 
+A generator wrapped in `SSEStream` is served as `text/event-stream` instead: each item, formatted as
+above, becomes one event, a `data: ` line per line of its text and a blank line (`data:` alone for an
+empty item), byte for byte as Hayhooks writes it.
+
 Under `make run` the body streams. On Lambda, API Gateway delivers a response whole, so the generator is
 drained before the response starts: an exception half-way is then a normal 500 with a JSON body, not a
 truncated 200.
@@ -43,35 +47,59 @@ def format_item(item: Any) -> str | bytes | None:
         return str(item)
 
 
+def sse_event(part: str | bytes) -> str:
+    text = part.decode("utf-8", errors="replace") if isinstance(part, bytes) else part
+    lines = text.splitlines()
+    return "".join(f"data: {line}\n" for line in lines) + "\n" if lines else "data:\n\n"
+
+
+def sse_stream_of(result: Any) -> Iterator[Any] | AsyncIterator[Any] | None:
+    """The generator of an `SSEStream` (Hayhooks' or core's, matched by name: neither is imported here)."""
+    if type(result).__name__ != "SSEStream" or not hasattr(result, "stream"):
+        return None
+    if not isinstance(result.stream, STREAM_TYPES):
+        raise TypeError(f"SSEStream.stream must be a generator or async generator, got {type(result.stream)!r}")
+    return result.stream
+
+
 def _bytes(part: str | bytes) -> bytes:
     return part if isinstance(part, bytes) else part.encode()
 
 
-async def drain(result: Iterator[Any] | AsyncIterator[Any]) -> Response:
-    """The whole stream as one text/plain response (sync generators are iterated inline)."""
+def _render(item: Any, sse: bool) -> str | bytes | None:
+    part = format_item(item)
+    return sse_event(part) if sse and part is not None else part
+
+
+def _media_type(sse: bool) -> str:
+    return "text/event-stream" if sse else "text/plain"
+
+
+async def drain(result: Iterator[Any] | AsyncIterator[Any], *, sse: bool = False) -> Response:
+    """The whole stream as one response (sync generators are iterated inline)."""
     parts: list[bytes] = []
     if isinstance(result, AsyncIterator):
         async for item in result:
-            if (part := format_item(item)) is not None:
+            if (part := _render(item, sse)) is not None:
                 parts.append(_bytes(part))
     else:
         for item in result:
-            if (part := format_item(item)) is not None:
+            if (part := _render(item, sse)) is not None:
                 parts.append(_bytes(part))
-    return Response(b"".join(parts), media_type="text/plain")
+    return Response(b"".join(parts), media_type=_media_type(sse))
 
 
-def stream(result: Iterator[Any] | AsyncIterator[Any]) -> StreamingResponse:
+def stream(result: Iterator[Any] | AsyncIterator[Any], *, sse: bool = False) -> StreamingResponse:
     if isinstance(result, AsyncIterator):
 
         async def agen() -> AsyncIterator[str | bytes]:
             async for item in result:
-                if (part := format_item(item)) is not None:
+                if (part := _render(item, sse)) is not None:
                     yield part
 
-        return StreamingResponse(agen(), media_type="text/plain")
+        return StreamingResponse(agen(), media_type=_media_type(sse))
     return StreamingResponse(
-        (part for item in result if (part := format_item(item)) is not None), media_type="text/plain"
+        (part for item in result if (part := _render(item, sse)) is not None), media_type=_media_type(sse)
     )
 
 

@@ -19,7 +19,7 @@ from core.access_log import current_pipeline
 from core.deadline import Deadline, budget_seconds
 from core.redact import redact
 from core.registry import LoadedPipeline
-from core.responses import STREAM_TYPES, drain, remove_temp_file_after_sending, stream
+from core.responses import STREAM_TYPES, drain, remove_temp_file_after_sending, sse_stream_of, stream
 
 logger = logging.getLogger("core.run")
 
@@ -68,6 +68,8 @@ def add_run_route(
             return remove_temp_file_after_sending(result)
         if isinstance(result, STREAM_TYPES):
             return await drain(result) if sync_inline else stream(result)
+        if (events := sse_stream_of(result)) is not None:
+            return await drain(events, sse=True) if sync_inline else stream(events, sse=True)
         if response_model is None:
             return result
         # inside the try, as in Hayhooks: a result that does not match the annotation is a pipeline error
