@@ -32,7 +32,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from core.settings import Settings, SettingsError
+from core.settings import Settings, SettingsError, set_in_use
 
 logger = logging.getLogger("core.app_factory")
 
@@ -106,6 +106,7 @@ def load_user_app(settings: Settings, *, sync_inline: bool, replays_requests: bo
     from core import hayhooks_alias
 
     hayhooks_alias.install()
+    set_in_use(settings)  # the module may read Hayhooks' `settings` before it calls create_app()
     stale = sys.modules.pop(module_name, None)  # built for another host, or half-imported: build it for this one
     try:
         with hosted(settings, sync_inline=sync_inline, replays_requests=replays_requests):

@@ -289,11 +289,14 @@ class _Catcher:
         return None
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
-        if exc_type is None or not issubclass(exc_type, self._exception):
+        return self._handled(exc, depth=2)  # logged as from the `with` block's frame
+
+    def _handled(self, exc: BaseException | None, depth: int) -> bool:
+        if exc is None or not isinstance(exc, self._exception):
             return False
-        if self._exclude is not None and issubclass(exc_type, self._exclude):
+        if self._exclude is not None and isinstance(exc, self._exclude):
             return False
-        self._logger.opt(exception=exc, depth=1).log(self._level, "An error has been caught")
+        self._logger.opt(exception=exc, depth=depth).log(self._level, "An error has been caught")
         if self._onerror is not None:
             self._onerror(exc)
         return not self._reraise
@@ -301,9 +304,12 @@ class _Catcher:
     def __call__(self, function: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(function)
         def caught(*args: Any, **kwargs: Any) -> Any:
-            with self:
+            try:
                 return function(*args, **kwargs)
-            return self._default
+            except BaseException as exc:
+                if not self._handled(exc, depth=2):  # logged as from the decorated function's caller
+                    raise
+                return self._default
 
         return caught
 

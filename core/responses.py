@@ -4,13 +4,13 @@ Items are concatenated: strings and bytes as they are, Haystack `StreamingChunk`
 (or their reasoning text when they carry no content), `None` as nothing, anything else as JSON
 (falling back to `str`). Hayhooks `PipelineEvent`s (UI events) are skipped.
 
-A generator wrapped in `SSEStream` is served as `text/event-stream` instead: each item, formatted as
-above, becomes one event, a `data: ` line per line of its text and a blank line (`data:` alone for an
-empty item), byte for byte as Hayhooks writes it.
-
 Under `make run` the body streams. On Lambda, API Gateway delivers a response whole, so the generator is
 drained before the response starts: an exception half-way is then a normal 500 with a JSON body, not a
 truncated 200.
+
+A generator wrapped in `SSEStream` is served as `text/event-stream` instead: each item, formatted as
+above, becomes one event, a `data: ` line per line of its text and a blank line (`data:` alone for an
+empty item), byte for byte as Hayhooks writes it.
 """
 
 from __future__ import annotations
@@ -45,21 +45,6 @@ def format_item(item: Any) -> str | bytes | None:
         return json.dumps(item)
     except TypeError:
         return str(item)
-
-
-def sse_event(part: str | bytes) -> str:
-    text = part.decode("utf-8", errors="replace") if isinstance(part, bytes) else part
-    lines = text.splitlines()
-    return "".join(f"data: {line}\n" for line in lines) + "\n" if lines else "data:\n\n"
-
-
-def sse_stream_of(result: Any) -> Iterator[Any] | AsyncIterator[Any] | None:
-    """The generator of an `SSEStream` (Hayhooks' or core's, matched by name: neither is imported here)."""
-    if type(result).__name__ != "SSEStream" or not hasattr(result, "stream"):
-        return None
-    if not isinstance(result.stream, STREAM_TYPES):
-        raise TypeError(f"SSEStream.stream must be a generator or async generator, got {type(result.stream)!r}")
-    return result.stream
 
 
 def _bytes(part: str | bytes) -> bytes:
@@ -101,6 +86,21 @@ def stream(result: Iterator[Any] | AsyncIterator[Any], *, sse: bool = False) -> 
     return StreamingResponse(
         (part for item in result if (part := _render(item, sse)) is not None), media_type=_media_type(sse)
     )
+
+
+def sse_event(part: str | bytes) -> str:
+    text = part.decode("utf-8", errors="replace") if isinstance(part, bytes) else part
+    lines = text.splitlines()
+    return "".join(f"data: {line}\n" for line in lines) + "\n" if lines else "data:\n\n"
+
+
+def sse_stream_of(result: Any) -> Iterator[Any] | AsyncIterator[Any] | None:
+    """The generator of an `SSEStream` (Hayhooks' or core's, matched by name: neither is imported here)."""
+    if type(result).__name__ != "SSEStream" or not hasattr(result, "stream"):
+        return None
+    if not isinstance(result.stream, STREAM_TYPES):
+        raise TypeError(f"SSEStream.stream must be a generator or async generator, got {type(result.stream)!r}")
+    return result.stream
 
 
 def remove_temp_file_after_sending(response: Response) -> Response:
