@@ -218,3 +218,20 @@ def test_registry_view_shows_the_pipelines_cold_start_loaded():
     assert registry.get_metadata("echo")["description"] == "Echo the text back."
     with pytest.raises(RuntimeError, match="cannot be changed"):
         registry.add("x", object())
+
+
+# -- YAMLPipelineWrapper's Hayhooks constructors ---------------------------------------------------------------
+
+
+def test_yaml_pipeline_wrapper_from_yaml_and_from_file():
+    from core import YAMLPipelineWrapper
+
+    path = FIXTURE_PIPELINES / "yaml_echo.yaml"
+    from_text = YAMLPipelineWrapper.from_yaml(path.read_text(), description="Adds two strings.")
+    from_file = YAMLPipelineWrapper.from_file(str(path))
+    for wrapper in (from_text, from_file):
+        wrapper.setup()
+        assert wrapper.run_api(a="1", b="2") == {"builder": {"prompt": "1+2"}}
+    assert from_text.run_api.__doc__ == "Adds two strings."
+    with pytest.raises(FileNotFoundError, match="YAML pipeline file not found"):
+        YAMLPipelineWrapper.from_file(path.with_name("missing.yaml"))
