@@ -20,7 +20,6 @@ import importlib
 import importlib.util
 import sys
 from collections.abc import Sequence
-from importlib.abc import Loader, MetaPathFinder
 from importlib.machinery import ModuleSpec
 from types import ModuleType
 from typing import Any
@@ -96,7 +95,7 @@ class HayhooksAlias(ModuleType):
         return [sys.modules.get(name) or importlib.import_module(name) for name in self.__core_modules__]
 
 
-class _AliasLoader(Loader):
+class _AliasLoader:  # the loader protocol; importlib.abc would cost ~8 ms of imports
     def __init__(self, targets: tuple[str, ...]) -> None:
         self.targets = targets
 
@@ -110,7 +109,7 @@ class _AliasLoader(Loader):
             importlib.import_module(target)
 
 
-class HayhooksAliasFinder(MetaPathFinder):
+class HayhooksAliasFinder:  # the meta path finder protocol
     def find_spec(self, fullname: str, path: Sequence[str] | None = None, target: Any = None) -> ModuleSpec | None:
         if fullname != ROOT and not fullname.startswith(ROOT + "."):
             return None
