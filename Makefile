@@ -52,9 +52,11 @@ build: install
 	ARCH=$(ARCH) $(SAM) build --build-in-source --parameter-overrides Architecture=$(ARCH)
 	$(PYTHON) -m infra.build --check-only --artifacts-dir .aws-sam/build/PipelinesFunction
 
-# What sam build runs: locked wheels for $(ARCH), our code, stripped, precompiled, size-checked.
+# What sam build runs: locked wheels for the function's architecture (as sam build resolved the template's
+# Architecture parameter), our code, stripped, precompiled, size-checked. An ARCH given explicitly (make
+# build ARCH=...) must match it, or the build fails naming both.
 build-PipelinesFunction:
-	$(PYTHON) -m infra.build --artifacts-dir "$(ARTIFACTS_DIR)" --arch "$(ARCH)"
+	$(PYTHON) -m infra.build --artifacts-dir "$(ARTIFACTS_DIR)" $(if $(filter environment command,$(firstword $(origin ARCH))),--arch "$(ARCH)")
 
 validate: install
 	$(SAM) validate --lint
