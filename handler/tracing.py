@@ -117,7 +117,10 @@ class Tracing:
 
         from handler.trace_context import incoming
 
-        parent, links = incoming(event, os.environ.get("_X_AMZN_TRACE_ID"))
+        # Lambda's header is the parent only under active tracing (AWS_XRAY_DAEMON_ADDRESS): then its
+        # sampling decision (X-Ray's sampling rules) is ours too; without it, it is not the function's trace
+        active = bool(os.environ.get("AWS_XRAY_DAEMON_ADDRESS"))
+        parent, links = incoming(event, os.environ.get("_X_AMZN_TRACE_ID") if active else None)
         attributes: dict[str, Any] = {
             "faas.trigger": "http",
             "faas.coldstart": cold_start,

@@ -32,6 +32,7 @@ def _handler(monkeypatch, endpoint: str, **settings) -> LambdaHandler:
     monkeypatch.setenv("OTEL_SERVICE_NAME", "traced-test")
     monkeypatch.delenv("OTEL_SDK_DISABLED", raising=False)
     monkeypatch.delenv("_X_AMZN_TRACE_ID", raising=False)
+    monkeypatch.delenv("AWS_XRAY_DAEMON_ADDRESS", raising=False)
     return LambdaHandler(fixture_settings(pipelines_dir=TRACED, **settings))
 
 
@@ -70,7 +71,8 @@ OURS = {"traced-test", "haystack.pipeline.run", "component prompt", "component s
 def test_invocation_pipeline_and_component_spans(in_memory, monkeypatch):
     handler, exporter = in_memory
     assert exporter.get_finished_spans() == ()  # the init warm-up's runs are not exported
-    monkeypatch.setenv("_X_AMZN_TRACE_ID", XRAY_HEADER)  # Lambda sets it per invocation (active tracing)
+    monkeypatch.setenv("AWS_XRAY_DAEMON_ADDRESS", "127.0.0.1:2000")  # active tracing
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", XRAY_HEADER)  # Lambda sets it per invocation
     context = Context()
     reply = handler(http_v2("POST", "/two_step/run", body={"name": "ada"}), context)
     assert reply["statusCode"] == 200
@@ -102,6 +104,17 @@ def test_invocation_pipeline_and_component_spans(in_memory, monkeypatch):
     handler(http_v2("GET", "/status"), Context())
     status = _by_name(exporter.get_finished_spans())["traced-test"]
     assert status.attributes["faas.coldstart"] is False and status.parent is None  # no incoming trace: a new one
+
+
+def test_lambdas_sampling_decision_under_active_tracing(in_memory, monkeypatch):
+    handler, exporter = in_memory
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", XRAY_HEADER.replace("Sampled=1", "Sampled=0"))
+    monkeypatch.setenv("AWS_XRAY_DAEMON_ADDRESS", "127.0.0.1:2000")
+    assert handler(http_v2("POST", "/two_step/run", body={"name": "ada"}), Context())["statusCode"] == 200
+    assert exporter.get_finished_spans() == ()  # X-Ray's rules said no: nothing recorded
+    monkeypatch.delenv("AWS_XRAY_DAEMON_ADDRESS")  # PassThrough: Lambda's header is not this trace's parent
+    handler(http_v2("GET", "/status"), Context())
+    assert _by_name(exporter.get_finished_spans())["traced-test"].parent is None
 
 
 def test_failed_component_marks_its_spans_without_the_message(in_memory):
