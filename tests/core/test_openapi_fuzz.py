@@ -41,6 +41,10 @@ BEDROCK_503 = (
 )
 NO_CHAT_501 = "Chat endpoint not implemented for this model"
 NO_RESPONSES_501 = "Responses endpoint not implemented for this model"
+NO_FILES_501 = (
+    "No pipeline implements run_file_upload: the file was not kept. "
+    "Implement run_file_upload in a PipelineWrapper to accept uploads."
+)
 # the example pipelines that implement each OpenAI-compatible endpoint
 CHAT_MODELS = {"bedrock_chat"}
 RESPONSES_MODELS: set[str] = set()
@@ -48,13 +52,15 @@ RESPONSES_MODELS: set[str] = set()
 # The only 5xx answers allowed, keyed by (method, path, the body's "model" for the OpenAI endpoints):
 # - the two pipelines that need outside configuration answer 503 saying what is missing (they are built to);
 # - the OpenAI endpoints answer a pipeline without the method behind them with Hayhooks' 501, on purpose:
-#   the same status and message a Hayhooks client gets.
+#   the same status and message a Hayhooks client gets;
+# - /v1/files answers 501 when no example pipeline takes uploads (none does): the file is not kept.
 EXPECTED_5XX: dict[tuple[str, ...], tuple[int, str]] = {
     ("POST", "/chat_with_docs/run"): (503, CHAT_WITH_DOCS_503),
     ("POST", "/bedrock_chat/run"): (503, BEDROCK_503),
     ("POST", "/v1/chat/completions", "bedrock_chat"): (503, BEDROCK_503),
     **{("POST", "/v1/chat/completions", m): (501, NO_CHAT_501) for m in set(EXAMPLE_PIPELINES) - CHAT_MODELS},
     **{("POST", "/v1/responses", m): (501, NO_RESPONSES_501) for m in set(EXAMPLE_PIPELINES) - RESPONSES_MODELS},
+    ("POST", "/v1/files"): (501, NO_FILES_501),
 }
 # Answers a wrapper raises itself (HTTPException reaches the client as is), so their body is the wrapper's,
 # not the request-validation shape the document gives for that status: the status and the exact body.
