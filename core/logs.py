@@ -2,7 +2,7 @@
 
 Every logger (ours, Haystack's, Mangum's, uvicorn's) goes through the root logger, so one format and one
 level (`LOG` / `HAYHOOKS_LOG_LEVEL`) apply to all. `HAYHOOKS_LOG_FORMAT=json|text` overrides the choice.
-Request bodies are never logged.
+Request bodies are never logged; secret values and token shapes are masked (core/redact.py).
 
 The JSON lines have the keys Powertools' Logger writes (`level`, `location`, `message`, `timestamp`,
 `service`, `xray_trace_id`, `exception`, `exception_name`, then the record's `extra` fields), so CloudWatch
@@ -19,6 +19,11 @@ import sys
 import time
 from typing import Any
 
+from core.redact import redact
+
+# our own per-request line: method, path, status and ids, nothing a secret could be in; left out of the
+# masking so that the warm path does not pay for it
+_UNMASKED_LOGGERS = frozenset({"core.access"})
 # attributes every LogRecord has: anything else on a record came from `extra=` and is written as a field
 _RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
@@ -32,7 +37,7 @@ class JsonLinesFormatter(logging.Formatter):
         entry: dict[str, Any] = {
             "level": record.levelname,
             "location": f"{record.funcName}:{record.lineno}",
-            "message": record.getMessage(),
+            "message": _masked(record, record.getMessage()),
             "timestamp": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(record.created))
             + f",{int(record.msecs):03d}+0000",
             "service": self.service,
@@ -42,13 +47,24 @@ class JsonLinesFormatter(logging.Formatter):
             entry["xray_trace_id"] = trace.split(";", 1)[0].removeprefix("Root=")
         for key, value in record.__dict__.items():
             if key not in _RECORD_ATTRIBUTES:
-                entry[key] = value
+                entry[key] = _masked(record, value) if isinstance(value, str) else value
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = redact(self.formatException(record.exc_info))
             entry["exception_name"] = record.exc_info[0].__name__ if record.exc_info[0] else None
         if record.stack_info:
-            entry["stack_trace"] = self.formatStack(record.stack_info)
+            entry["stack_trace"] = redact(self.formatStack(record.stack_info))
         return json.dumps(entry, default=str, separators=(",", ":"))
+
+
+class MaskedTextFormatter(logging.Formatter):
+    """Plain-text lines (`make run`), secrets masked as in the JSON lines."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return _masked(record, super().format(record))
+
+
+def _masked(record: logging.LogRecord, text: str) -> str:
+    return text if record.name in _UNMASKED_LOGGERS else redact(text)
 
 
 def configure_logging(level: str, log_format: str | None = None) -> None:
@@ -61,7 +77,7 @@ def configure_logging(level: str, log_format: str | None = None) -> None:
     if log_format == "json":
         handler.setFormatter(JsonLinesFormatter(os.environ.get("POWERTOOLS_SERVICE_NAME", "haystack-lambda")))
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(MaskedTextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     # replace, not add: the Lambda runtime installs its own plain-text handler on the root logger
     for existing in list(root.handlers):
