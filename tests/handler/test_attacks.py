@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.apigw import Context, assert_still_serving, http_v2
+from tests.apigw import Context, http_v2
 from tests.apigw import parse as parse_reply
 from tests.hostile import hostile_handler, write_pipelines
 
