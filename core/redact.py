@@ -28,12 +28,15 @@ _NOT_SECRET_NAMES = frozenset({"HAYHOOKS_SECRETS", "HAYHOOKS_API_KEYS_SECRET", "
 _IDENTIFIER_SUFFIXES = ("_ID", "_ARN", "_NAME", "_PATH", "_FILE", "_TTL_SECONDS")
 
 _SECRET_WORD = r"[A-Za-z0-9_\-]*(?:api[_-]?key|token|secret|password|passwd|pwd|credential)[A-Za-z0-9_\-]*"
+_VALUE = r"(?![0-9]+\b)[^\s'\",;}]+"  # a value, unless a plain number (a count, not a secret)
 _PATTERNS = (
     (re.compile(r"(?<=://)[^/\s:@]*:[^/\s@]+@"), MASK + "@"),  # scheme://user:password@host, user optional
-    (
-        re.compile(r"(?i)(?<![A-Za-z0-9])(" + _SECRET_WORD + r")(['\"]?\s*[=:]\s*)(['\"]?)(?![0-9]+\b)[^\s'\",;}]+"),
-        r"\1\2\3***",
-    ),
+    # NAME=value; 'name': 'value' or "name": value (dict and JSON); name: 'value'; name: value-with-a-digit.
+    # An unquoted "name: word" is prose more often than not ("needs OPENAI_API_KEY: set it ...").
+    (re.compile(r"(?i)(?<![A-Za-z0-9])(" + _SECRET_WORD + r")(\s*=\s*)(['\"]?)" + _VALUE), r"\1\2\3***"),
+    (re.compile(r"(?i)(['\"]" + _SECRET_WORD + r"['\"]\s*:\s*)(['\"]?)" + _VALUE), r"\1\2***"),
+    (re.compile(r"(?i)(?<![A-Za-z0-9])(" + _SECRET_WORD + r"\s*:\s*)(['\"])[^'\"\s]+"), r"\1\2***"),
+    (re.compile(r"(?i)(?<![A-Za-z0-9])(" + _SECRET_WORD + r"\s*:\s*)(?=[^\s'\",;]*[0-9])[^\s'\",;]{8,}"), r"\1***"),
     (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/\-]{6,}=*"), r"\1 ***"),
     (re.compile(r"\b(sk|pk|rk)-[A-Za-z0-9_\-]{8,}"), r"\1-***"),  # OpenAI-style keys
     (re.compile(r"\b(sk|rk)_(live|test)_[A-Za-z0-9]{8,}"), r"\1_\2_***"),  # Stripe secret keys

@@ -56,3 +56,20 @@ def test_values_of_secrets_the_function_was_given_are_masked_wherever_they_appea
     text = "login hunter22 at from-hayhooks-secrets with opaque-value-one, the-api-key-0123456789 and plainvaluetwo"
     assert redact(text) == "login *** at *** with ***, *** and ***"
     assert redact("prod/api-keys /home/user 12") == "prod/api-keys /home/user 12"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "chat_with_docs needs OPENAI_API_KEY: set it in the function's environment",
+        "bedrock_chat needs an AWS region (AWS_REGION) and credentials: on Lambda the function's role provides them",
+        "max_tokens: 512 reached",
+    ],
+)
+def test_prose_after_a_secret_name_is_left_alone(text):
+    assert redact(text) == text
+
+
+def test_header_style_secrets_are_masked():
+    assert redact("X-Api-Key: abc123def456ghi") == "X-Api-Key: ***"
+    assert redact("password: 'hunter2'") == "password: '***'"
