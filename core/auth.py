@@ -93,14 +93,18 @@ def _checked(setting: str, where: str, keys: list[str]) -> list[str]:
     return keys
 
 
-def _presented_keys(headers: list[tuple[bytes, bytes]]) -> list[bytes]:
-    """Every key the request carries: a stray x-api-key must not hide a valid Bearer token."""
+def _presented_keys(headers: list[tuple[bytes, bytes]]) -> list[bytes] | None:
+    """Every key the request carries (a stray x-api-key must not hide a valid Bearer token), or None when
+    it sends two of one header: API Gateway joins repeated headers into one value and ALB passes them
+    apart, so accepting either would make the answer depend on the front door."""
     keys = []
+    seen: set[bytes] = set()
     for name, value in headers:
-        if name == b"x-api-key":
-            keys.append(value.strip())
-        elif name == b"authorization" and value[:7].lower() == b"bearer ":
-            keys.append(value[7:].strip())
+        if name == b"x-api-key" or (name == b"authorization" and value[:7].lower() == b"bearer "):
+            if name in seen:
+                return None
+            seen.add(name)
+            keys.append(value.strip() if name == b"x-api-key" else value[7:].strip())
     return keys
 
 
@@ -116,9 +120,9 @@ class ApiKeyMiddleware:
         path = scope["path"][len(root) :] if root and scope["path"].startswith(root) else scope["path"]
         if self.public_docs and path in _DOCS_PATHS:
             return True
-        # GET only: POST /status/run is the pipeline named "status", not a health check
+        # GET and HEAD only: POST /status/run is the pipeline named "status", not a health check
         parts = path.strip("/").split("/")
-        return self.public_status and scope["method"] == "GET" and parts[0] == "status" and len(parts) <= 2
+        return self.public_status and scope["method"] in ("GET", "HEAD") and parts[0] == "status" and len(parts) <= 2
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not self.keys or self._is_public(scope) or scope.get("haystack_lambda.warmup"):
@@ -126,7 +130,7 @@ class ApiKeyMiddleware:
             return
         # compare every presented key against every key, always: the time taken says nothing about which
         # key almost matched
-        presented = _presented_keys(scope["headers"])
+        presented = _presented_keys(scope["headers"]) or ()
         valid = sum(hmac.compare_digest(p, key) for p in presented for key in self.keys) > 0
         if valid:
             await self.app(scope, receive, send)
