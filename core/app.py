@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core.access_log import AccessLogMiddleware
 from core.auth import ApiKeyMiddleware
+from core.lambda_response import LambdaResponseMiddleware
 from core.lazy import LazyLoadMiddleware
 from core.limits import RequestLimitsMiddleware
 from core.openai import chat as openai_chat
@@ -57,6 +58,8 @@ class PipelineApp(FastAPI):
         stack = ApiKeyMiddleware(
             stack, self.state.api_keys, public_status=settings.auth_public_status, public_docs=settings.auth_public_docs
         )
+        if self.state.sync_inline:  # on Lambda: answers it can deliver (core/lambda_response.py); inside CORS
+            stack = LambdaResponseMiddleware(stack)
         cors = self.state.settings.cors
         if cors.enabled:
             stack = CORSMiddleware(

@@ -351,3 +351,92 @@ def test_a_slash_redirect_does_not_follow_the_host_header(invoke, host):
         assert reply.status == 307 and reply.headers["location"] == f"{stage}/status?a=1", build
     staged = invoke(http_v2("GET", "/status/", stage="prod", headers={"host": "evil.example"}))
     assert staged.status == 307 and staged.headers["location"] == "/prod/status"
+
+
+BIG_ANSWERS = {
+    "big_text": """
+        class PipelineWrapper(BasePipelineWrapper):
+            def setup(self) -> None:
+                pass
+
+            def run_api(self, size: int, char: str = "a") -> str:
+                return char * size
+    """,
+    "big_binary": """
+        import os
+
+        from fastapi.responses import Response
+
+
+        class PipelineWrapper(BasePipelineWrapper):
+            def setup(self) -> None:
+                pass
+
+            def run_api(self, size: int) -> Response:
+                return Response(os.urandom(size), media_type="application/octet-stream")
+    """,
+    "odd_header": """
+        from fastapi.responses import JSONResponse
+
+
+        class PipelineWrapper(BasePipelineWrapper):
+            def setup(self) -> None:
+                pass
+
+            def run_api(self, value: str) -> JSONResponse:
+                return JSONResponse({"ok": True}, headers={"x-name": value})
+    """,
+    "echo": LEAKY["echo"],
+}
+
+
+@pytest.fixture
+def big_handler(tmp_path):
+    return hostile_handler(write_pipelines(tmp_path, **BIG_ANSWERS))
+
+
+@pytest.mark.parametrize(
+    ("pipeline", "body"),
+    [
+        ("big_text", {"size": 7_000_000}),
+        ("big_text", {"size": 1_500_000, "char": "\u00e9"}),  # 3 MB of UTF-8, 9 MB as JSON-escaped
+        ("big_binary", {"size": 5_000_000}),  # 6.7 MB base64-encoded
+    ],
+    ids=["text", "escaped", "binary"],
+)
+def test_an_answer_over_lambdas_6_mb_is_a_json_500_counted_as_an_error(tmp_path, monkeypatch, capsys, pipeline, body):
+    """Before: the handler returned it as a 200; Lambda replaced it with a bare error (no JSON, no request
+    id) while the logs and metrics recorded a success."""
+    monkeypatch.setenv("HAYHOOKS_LOG_FORMAT", "json")  # the lines Lambda writes
+    big_handler = hostile_handler(write_pipelines(tmp_path, **BIG_ANSWERS))
+    context = Context()
+    result = big_handler(http_v2("POST", f"/{pipeline}/run", body=body), context)
+    reply = parse_reply(result)
+    assert reply.status == 500 and reply.headers["x-request-id"] == context.aws_request_id
+    detail = reply.json()["detail"]
+    assert detail.startswith(f"Pipeline '{pipeline}' answered, but the response is ") and "6291456-byte limit" in detail
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert any(line.get("level") == "ERROR" and "Response not sent" in line["message"] for line in lines)
+    assert any(line.get("Errors") == [1.0] and line.get("pipeline") == pipeline for line in lines)
+    assert any(line.get("status") == 500 and line.get("path") == f"/{pipeline}/run" for line in lines)
+    assert len(json.dumps(result)) < 6 * 1024 * 1024
+    small = call(big_handler, http_v2("POST", "/big_text/run", body={"size": 900_000, "char": "\u00e9"}))
+    assert small.status == 200 and len(small.json()["result"]) == 900_000  # 5.4 MB escaped: still fits
+
+
+@pytest.mark.parametrize("builder", list(BUILDERS))
+def test_a_non_utf8_response_header_is_the_pipelines_500_not_a_malformed_request(big_handler, builder):
+    """Before: Mangum failed to read the header and the handler answered 400 "Malformed HTTP event"."""
+    reply = call(big_handler, BUILDERS[builder]("POST", "/odd_header/run", body={"value": "caf\u00e9"}))
+    assert reply.status == 500
+    assert reply.json()["detail"] == (
+        "Pipeline 'odd_header' answered, but the response header 'x-name' is not UTF-8 text, which Lambda cannot "
+        "send: return ASCII header values (percent-encode others)"
+    )
+    assert call(big_handler, BUILDERS[builder]("POST", "/odd_header/run", body={"value": "plain"})).status == 200
+    assert_still_serving_with(big_handler)
+
+
+def assert_still_serving_with(handler):
+    reply = call(handler, http_v2("POST", "/echo/run", body={"text": "still"}))
+    assert reply.status == 200 and reply.json() == {"result": {"text": "still"}}
