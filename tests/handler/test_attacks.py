@@ -440,3 +440,90 @@ def test_a_non_utf8_response_header_is_the_pipelines_500_not_a_malformed_request
 def assert_still_serving_with(handler):
     reply = call(handler, http_v2("POST", "/echo/run", body={"text": "still"}))
     assert reply.status == 200 and reply.json() == {"result": {"text": "still"}}
+
+
+BLOCKING = {
+    "blocks_async": """
+        import time
+
+
+        class PipelineWrapper(BasePipelineWrapper):
+            def setup(self) -> None:
+                pass
+
+            async def run_api_async(self, seconds: float) -> str:
+                time.sleep(seconds)  # a sync pipeline.run() inside an async wrapper: the loop is blocked
+                return "done"
+    """,
+    "swallows": """
+        import time
+
+
+        class PipelineWrapper(BasePipelineWrapper):
+            def setup(self) -> None:
+                pass
+
+            def run_api(self, seconds: float) -> str:
+                try:
+                    time.sleep(seconds)
+                except:  # noqa: E722 - the point of the test
+                    return "swallowed"
+                return "done"
+    """,
+    "swallows_and_goes_on": """
+        import time
+
+
+        class PipelineWrapper(BasePipelineWrapper):
+            def setup(self) -> None:
+                pass
+
+            def run_api(self, seconds: float) -> str:
+                for _ in range(3):
+                    try:
+                        time.sleep(seconds)
+                    except BaseException:
+                        pass
+                return "done"
+    """,
+    "swallows_async": """
+        import time
+
+
+        class PipelineWrapper(BasePipelineWrapper):
+            def setup(self) -> None:
+                pass
+
+            async def run_api_async(self, seconds: float) -> str:
+                try:
+                    time.sleep(seconds)
+                except:  # noqa: E722
+                    return "swallowed"
+                return "done"
+    """,
+    "echo": LEAKY["echo"],
+}
+
+
+@pytest.fixture(scope="module")
+def blocking_handler(tmp_path_factory):
+    return hostile_handler(write_pipelines(tmp_path_factory.mktemp("blocking"), **BLOCKING))
+
+
+@pytest.mark.parametrize("pipeline", ["blocks_async", "swallows", "swallows_and_goes_on", "swallows_async"])
+def test_the_deadline_holds_for_blocking_async_wrappers_and_bare_excepts(blocking_handler, pipeline):
+    """Before: an async wrapper blocking the loop ran into Lambda's timeout (and the next request paid a cold
+    start); a bare `except:` in a sync wrapper swallowed the deadline and answered 200."""
+    started = time.monotonic()
+    reply = call_with(blocking_handler, http_v2("POST", f"/{pipeline}/run", body={"seconds": 4}), remaining_ms=1500)
+    elapsed = time.monotonic() - started
+    assert reply.status == 504, reply.body
+    assert reply.json()["detail"].startswith(f"Pipeline '{pipeline}' did not finish within the time")
+    assert elapsed < 2.5
+    fast = call_with(blocking_handler, http_v2("POST", f"/{pipeline}/run", body={"seconds": 0.01}), remaining_ms=1500)
+    assert fast.status == 200 and fast.json() == {"result": "done"}
+    assert_still_serving_with(blocking_handler)
+
+
+def call_with(handler, event, remaining_ms):
+    return parse_reply(handler(event, Context(remaining_ms=remaining_ms)))
