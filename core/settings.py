@@ -78,6 +78,8 @@ class Settings:
     auth_public_docs: bool = False
 
     def __post_init__(self) -> None:
+        # absolute now: a wrapper's os.chdir() must not move the folder pipelines still to load are read from
+        object.__setattr__(self, "pipelines_dir", Path(self.pipelines_dir).absolute())
         if self.cors.allow_credentials:
             _check_credentialed_origins(self.cors)
 

@@ -5,6 +5,7 @@ Each test reproduces one attack as it was run against the function; docs/reliabi
 
 import json
 import time
+from pathlib import Path
 
 import pytest
 
@@ -527,3 +528,29 @@ def test_the_deadline_holds_for_blocking_async_wrappers_and_bare_excepts(blockin
 
 def call_with(handler, event, remaining_ms):
     return parse_reply(handler(event, Context(remaining_ms=remaining_ms)))
+
+
+def test_a_wrapper_changing_directory_does_not_break_pending_pipelines(tmp_path, monkeypatch):
+    """Before: with the lazy strategy and a relative HAYHOOKS_PIPELINES_DIR, one wrapper's os.chdir() made
+    every pipeline not loaded yet fail to load, for good."""
+    write_pipelines(
+        tmp_path / "pipes",
+        wanders=f"""
+            import os
+
+
+            class PipelineWrapper(BasePipelineWrapper):
+                def setup(self) -> None:
+                    pass
+
+                def run_api(self) -> str:
+                    os.chdir({str(tmp_path / "elsewhere")!r})
+                    return "moved"
+        """,
+        echo=LEAKY["echo"],
+    )
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path)
+    handler = hostile_handler(Path("pipes"), startup_deploy_strategy="lazy")
+    assert call(handler, http_v2("POST", "/wanders/run", body={})).json() == {"result": "moved"}
+    assert_still_serving_with(handler)
