@@ -15,11 +15,11 @@ from __future__ import annotations
 import json
 import logging
 import os
-import sys
 import time
 from typing import Any
 
 from core.redact import redact
+from core.stdout_lines import install as install_stdout
 
 # our own per-request line: method, path, status and ids, nothing a secret could be in; left out of the
 # masking so that the warm path does not pay for it
@@ -60,7 +60,10 @@ class MaskedTextFormatter(logging.Formatter):
     """Plain-text lines (`make run`), secrets masked as in the JSON lines."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return _masked(record, super().format(record))
+        # continuation lines (a traceback, a CR/LF in a path) marked "| ": no line of text can pass for a
+        # metric (CloudWatch reads a line that is a JSON document, leading spaces allowed, as EMF)
+        text = _masked(record, super().format(record)).replace("\r", "\\r")
+        return text.replace("\n", "\n| ")
 
 
 def _masked(record: logging.LogRecord, text: str) -> str:
@@ -73,7 +76,7 @@ def configure_logging(level: str, log_format: str | None = None) -> None:
         or os.environ.get("HAYHOOKS_LOG_FORMAT")
         or ("json" if os.environ.get("AWS_LAMBDA_FUNCTION_NAME") else "text")
     )
-    handler = logging.StreamHandler(sys.stdout)
+    handler = logging.StreamHandler(install_stdout())  # a line of its own, whatever a wrapper printed
     if log_format == "json":
         handler.setFormatter(JsonLinesFormatter(os.environ.get("POWERTOOLS_SERVICE_NAME", "haystack-lambda")))
     else:

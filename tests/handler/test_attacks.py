@@ -554,3 +554,41 @@ def test_a_wrapper_changing_directory_does_not_break_pending_pipelines(tmp_path,
     handler = hostile_handler(Path("pipes"), startup_deploy_strategy="lazy")
     assert call(handler, http_v2("POST", "/wanders/run", body={})).json() == {"result": "moved"}
     assert_still_serving_with(handler)
+
+
+PRINTERS = {
+    "prints": """
+        class PipelineWrapper(BasePipelineWrapper):
+            def setup(self) -> None:
+                pass
+
+            def run_api(self, text: str) -> str:
+                print(text, end="")  # no newline: the next line written must not be glued to it
+                return "printed"
+    """,
+    "echo": LEAKY["echo"],
+}
+FORGED = '{"_aws":{"Timestamp":1,"CloudWatchMetrics":[{"Namespace":"HaystackLambda","Dimensions":[["pipeline"]],'
+FORGED += '"Metrics":[{"Name":"Errors","Unit":"Count"}]}]},"pipeline":"echo","Errors":[99]}'
+
+
+@pytest.mark.parametrize("log_format", ["json", "text"])
+def test_wrapper_output_cannot_merge_into_or_forge_our_lines(tmp_path, monkeypatch, capsys, log_format):
+    """Before: an unterminated print was glued onto the next access-log or EMF line (the metric was lost);
+    a printed `{"_aws": ...}` line forged a metric; with text logs a CR/LF in a path wrote a standalone EMF
+    line."""
+    monkeypatch.setenv("HAYHOOKS_LOG_FORMAT", log_format)
+    handler = hostile_handler(write_pipelines(tmp_path, **PRINTERS))
+    capsys.readouterr()
+    for text in ("partial output", FORGED, "x\n" + FORGED):
+        assert call(handler, http_v2("POST", "/prints/run", body={"text": text})).status == 200
+    assert call(handler, http_v2("GET", "/nope\r\n" + FORGED.replace(" ", ""))).status == 404
+    lines = capsys.readouterr().out.splitlines()
+    assert not [line for line in lines if line.lstrip().startswith("{") and "_aws" in line and line[0] != "{"]
+    emf = [json.loads(line) for line in lines if line.startswith('{"_aws"')]
+    assert [m["pipeline"] for m in emf] == ["prints"] * 3  # ours, each whole; none forged
+    assert all(m["Errors"] == [0.0] for m in emf)
+    assert any(line.endswith("partial output") or line == "partial output" for line in lines)
+    if log_format == "json":
+        access = [json.loads(line) for line in lines if line.startswith('{"level"')]
+        assert [a["status"] for a in access if a["message"].startswith(("POST", "GET"))] == [200, 200, 200, 404]
