@@ -2,7 +2,7 @@
 
 Every logger (ours, Haystack's, Mangum's, uvicorn's) goes through the root logger, so one format and one
 level (`LOG` / `HAYHOOKS_LOG_LEVEL`) apply to all. `HAYHOOKS_LOG_FORMAT=json|text` overrides the choice.
-Request bodies are never logged.
+Request bodies are never logged; secret values and token shapes are masked (core/redact.py).
 
 The JSON lines have the keys Powertools' Logger writes (`level`, `location`, `message`, `timestamp`,
 `service`, `xray_trace_id`, `exception`, `exception_name`, then the record's `extra` fields), so CloudWatch
@@ -28,12 +28,17 @@ from __future__ import annotations
 import json
 import logging
 import os
-import sys
 import time
 from collections.abc import Mapping
 from typing import Any
 
 from core.access_log import current_pipeline
+from core.redact import redact
+from core.stdout_lines import install as install_stdout
+
+# our own per-request line: method, path, status and ids, nothing a secret could be in; left out of the
+# masking so that the warm path does not pay for it
+_UNMASKED_LOGGERS = frozenset({"core.access"})
 
 # attributes every LogRecord has: anything else on a record came from `extra=` and is written as a field.
 # The runtime's filter adds aws_request_id and tenant_id (written as function_request_id here), its
@@ -86,7 +91,7 @@ class JsonLinesFormatter(logging.Formatter):
         entry: dict[str, Any] = {
             "level": record.levelname,
             "location": f"{record.funcName}:{record.lineno}",
-            "message": record.getMessage(),
+            "message": _masked(record, record.getMessage()),
             "timestamp": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(record.created))
             + f",{int(record.msecs):03d}+0000",
             "service": self.service,
@@ -99,15 +104,33 @@ class JsonLinesFormatter(logging.Formatter):
             entry["pipeline"] = pipeline
         for key, value in record.__dict__.items():
             if key not in _RECORD_ATTRIBUTES:
-                entry[key] = value
+                entry[key] = _masked(record, value) if isinstance(value, str) else value
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = redact(self.formatException(record.exc_info))
             entry["exception_name"] = record.exc_info[0].__name__ if record.exc_info[0] else None
         if record.stack_info:
-            entry["stack_trace"] = self.formatStack(record.stack_info)
+            entry["stack_trace"] = redact(self.formatStack(record.stack_info))
         if self.frame_types:
             record._frame_type = _JSON_FRAME_TYPES[min(50, max(0, record.levelno)) // 10 * 10]
         return json.dumps(entry, default=str, separators=(",", ":")) + self.line_end
+
+
+class MaskedTextFormatter(logging.Formatter):
+    """Plain-text lines (`make run`), secrets masked as in the JSON lines."""
+
+    def __init__(self, *, line_end: str = "") -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        self.line_end = line_end  # the runtime's handler writes what it is given, newline included
+
+    def format(self, record: logging.LogRecord) -> str:
+        # continuation lines (a traceback, a CR/LF in a path) marked "| ": no line of text can pass for a
+        # metric (CloudWatch reads a line that is a JSON document, leading spaces allowed, as EMF)
+        text = _masked(record, super().format(record)).replace("\r", "\\r")
+        return text.replace("\n", "\n| ") + self.line_end
+
+
+def _masked(record: logging.LogRecord, text: str) -> str:
+    return text if record.name in _UNMASKED_LOGGERS else redact(text)
 
 
 def configure_logging(level: str, log_format: str | None = None) -> None:
@@ -131,13 +154,13 @@ def configure_logging(level: str, log_format: str | None = None) -> None:
             if log_format == "json":
                 handler.setFormatter(JsonLinesFormatter(service, line_end="\n", frame_types=lambda_json))
             else:
-                handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s\n"))
+                handler.setFormatter(MaskedTextFormatter(line_end="\n"))
     else:
-        handler = logging.StreamHandler(sys.stdout)
+        handler = logging.StreamHandler(install_stdout())  # a line of its own, whatever a wrapper printed
         if log_format == "json":
             handler.setFormatter(JsonLinesFormatter(service))
         else:
-            handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+            handler.setFormatter(MaskedTextFormatter())
         for existing in list(root.handlers):
             root.removeHandler(existing)
         root.addHandler(handler)
