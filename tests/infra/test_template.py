@@ -55,6 +55,7 @@ def conditions_for(mode: str, **extra: bool) -> dict[str, bool]:
         "HasSsmSecrets": False,
         "HasManagerSecrets": False,
         "HasAllowlist": False,
+        "HasApp": False,
         "TracingOn": True,
         **extra,
     }
@@ -118,3 +119,10 @@ def test_tracing_parameter_switches_lambda_tracing_and_opentelemetry():
         conditions = conditions_for("api-key", TracingOn=on)
         assert resolve(function["TracingConfig"], conditions) == {"Mode": active}
         assert resolve(function["Environment"]["Variables"], conditions)["OTEL_SDK_DISABLED"] == disabled
+
+
+def test_app_parameter_names_the_users_app_only_when_set():
+    function = translate()["Resources"]["PipelinesFunction"]["Properties"]
+    env = function["Environment"]["Variables"]
+    assert "HAYHOOKS_APP" not in resolve(env, conditions_for("api-key"))
+    assert resolve(env, conditions_for("api-key", HasApp=True))["HAYHOOKS_APP"] == {"Ref": "App"}
