@@ -65,7 +65,9 @@ class Pending:
         try:
             answer = json.loads(out.strip().splitlines()[-1])
         except (ValueError, IndexError):
-            raise SourceError(f"{uri}: the S3 fetch process failed: {err.strip()[-500:]}") from None
+            # the traceback goes to the log, for the operator; /status gets one line without local paths
+            logger.error("The S3 fetch process failed:\n%s", err.strip()[-2000:])
+            raise SourceError(f"{uri}: the S3 fetch process failed (exit code {self.child.returncode})") from None
         if "error" in answer:
             raise SourceError(answer["error"])
         data = answer["report"]

@@ -75,6 +75,21 @@ def safe_relative_path(name: str) -> str:
     return path.as_posix()
 
 
+def path_conflict(paths: list[str]) -> tuple[str, str] | None:
+    """The first path that cannot be written beside the others, and why: written to disk, one would
+    silently replace the other (a duplicate) or fail half-way (a file and a folder of one name)."""
+    seen: set[str] = set()
+    for path in paths:
+        if path in seen:
+            return path, "appears twice"
+        seen.add(path)
+    for path in paths:
+        for parent in PurePosixPath(path).parents:
+            if parent.as_posix() in seen:
+                return path, f"is inside '{parent.as_posix()}', which is a file"
+    return None
+
+
 def pipeline_of(path: str) -> str | None:
     """The pipeline a file belongs to: its top folder, or the stem of a top-level YAML file."""
     parts = PurePosixPath(path).parts

@@ -26,7 +26,15 @@ from typing import Any
 
 from core.sources import SourceError, SourceReport
 from core.sources.archive import UnsafeArchive, read_zip, write_atomic
-from core.sources.manifest import MANIFEST_NAME, Manifest, ManifestError, pipeline_of, safe_relative_path, sha256_of
+from core.sources.manifest import (
+    MANIFEST_NAME,
+    Manifest,
+    ManifestError,
+    path_conflict,
+    pipeline_of,
+    safe_relative_path,
+    sha256_of,
+)
 from core.sources.s3_uri import S3Location
 
 DEFAULT_ROOT = Path(tempfile.gettempdir()) / "haystack-lambda"
@@ -90,6 +98,9 @@ class S3Source:
         except SourceError:
             shutil.rmtree(target, ignore_errors=True)
             raise
+        except Exception as exc:  # a bug or the disk: still one line, and no local path (it reaches /status)
+            shutil.rmtree(target, ignore_errors=True)
+            raise SourceError(f"{self.location.uri}: the S3 fetch failed: {_without_paths(exc)}") from None
         for name in report.rejected:
             _remove_pipeline(target, name)
         report.directory = target
@@ -195,6 +206,8 @@ class S3Source:
             raise
         except Exception as exc:
             raise SourceError(_explain(exc, loc.uri, loc, listing=True)) from None
+        if conflict := path_conflict([path for path, _ in found]):
+            raise SourceError(f"{loc.object_uri(conflict[0])}: refused, it {conflict[1]}")
         return found
 
     # -- shared ---------------------------------------------------------------------------------------
@@ -289,4 +302,11 @@ def _explain(exc: Exception, uri: str, loc: S3Location, *, listing: bool = False
         return f"{uri}: network error reaching S3 ({name}: {exc})"
     if code:
         return f"{uri}: S3 answered {code}: {getattr(exc, 'response', {}).get('Error', {}).get('Message', '')}"
-    return f"{uri}: {name}: {exc}"
+    return f"{uri}: {_without_paths(exc)}"
+
+
+def _without_paths(exc: Exception) -> str:
+    """`Type: message`, leaving out the file names an OSError carries (local paths stay out of /status)."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{type(exc).__name__}: {exc.strerror}"
+    return f"{type(exc).__name__}: {exc}"

@@ -6,9 +6,12 @@ import re
 import shutil
 import socket
 import stat
+import subprocess
+import sys
 import threading
 import time
 import zipfile
+from contextlib import nullcontext
 
 import boto3
 import pytest
@@ -445,3 +448,92 @@ def test_uri_is_validated_in_settings(uri, message):
     with pytest.raises(SettingsError) as err:
         Settings.from_env({"HAYHOOKS_PIPELINES_S3_URI": uri})
     assert str(err.value).startswith(f"HAYHOOKS_PIPELINES_S3_URI {message}")
+
+
+# -- a bundle is what was published (issue #20): oddities refused in one line, no traceback, no path -----
+
+
+@pytest.mark.parametrize(
+    ("entries", "problem"),
+    [
+        (
+            [("echo", b"a file"), ("echo/pipeline_wrapper.py", b"")],
+            "entry 'echo/pipeline_wrapper.py' is inside 'echo', which is a file",
+        ),
+        (
+            [("echo/pipeline_wrapper.py", b""), ("echo", b"a file")],
+            "entry 'echo/pipeline_wrapper.py' is inside 'echo', which is a file",
+        ),
+        (
+            [("echo/pipeline_wrapper.py", b"good"), ("echo/pipeline_wrapper.py", b"evil")],
+            "entry 'echo/pipeline_wrapper.py' appears twice",
+        ),
+        (
+            [("echo/pipeline_wrapper.py", b"good"), ("echo/./pipeline_wrapper.py", b"evil")],
+            "entry 'echo/pipeline_wrapper.py' appears twice",
+        ),
+    ],
+)
+def test_archive_oddities_are_refused_in_one_line(aws, echo_package, entries, problem):
+    with pytest.warns(UserWarning, match="Duplicate name") if entries[0][0] == entries[1][0] else nullcontext():
+        bundle = _zip(entries)
+    aws.put_object(Bucket=BUCKET, Key="odd.zip", Body=bundle)
+    with pytest.raises(UnsafeArchive) as err:
+        read_zip(bundle, max_bytes=10_000)
+    assert str(err.value) == problem
+    registry = load(f"s3://{BUCKET}/odd.zip", aws, echo_package)
+    error = f"bundle s3://{BUCKET}/odd.zip refused: {problem}"
+    assert _failed_source(registry) == error
+    assert_serving(registry, error=error)
+
+
+def test_a_file_and_a_folder_of_one_name_under_a_prefix_are_refused(aws, echo_package):
+    aws.put_object(Bucket=BUCKET, Key="p/other", Body=b"a file")
+    aws.put_object(Bucket=BUCKET, Key="p/other/pipeline_wrapper.py", Body=b"")
+    error = _failed_source(load(f"s3://{BUCKET}/p/", aws, echo_package))
+    assert error == f"s3://{BUCKET}/p/other/pipeline_wrapper.py: refused, it is inside 'other', which is a file"
+
+
+def test_an_unexpected_failure_while_writing_is_one_line_without_a_path(aws, folder, echo_package, monkeypatch):
+    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=True, version="v1", client=aws)
+
+    def disk_full(root, relative, data):
+        raise OSError(28, "No space left on device", str(root / relative))
+
+    monkeypatch.setattr("core.sources.s3.write_atomic", disk_full)
+    registry = load(uri, aws, echo_package)
+    error = f"{uri}: the S3 fetch failed: OSError: No space left on device"
+    assert _failed_source(registry) == error
+    assert_serving(registry, error=error)
+
+
+def test_a_fetch_process_that_dies_reports_one_line_and_logs_the_rest(empty_package, caplog):
+    from core.sources.collect import Pending
+
+    code = (
+        "import sys; sys.stderr.write('Traceback (most recent call last):\\n  File \"/var/task/x.py\"\\nBoom\\n'); "
+        "sys.exit(3)"
+    )
+    settings = fixture_settings(pipelines_dir=empty_package, pipelines_s3_uri=f"s3://{BUCKET}/p.zip")
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with caplog.at_level(logging.ERROR):
+        (report,) = Pending(settings, [], child=child).result()
+    assert report.error == f"s3://{BUCKET}/p.zip: the S3 fetch process failed (exit code 3)"
+    assert "/var/task/x.py" in caplog.text  # the operator still finds the traceback in the log
+
+
+def test_a_bundle_that_crashed_the_fetch_process_is_one_line_over_http(tmp_path, monkeypatch):
+    """The child process, against a moto server over HTTP: what /status says is one line, with no path."""
+    from core.sources.collect import begin
+    from infra.local_s3 import local_s3
+
+    with local_s3(BUCKET) as (env, client):
+        client.put_object(Bucket=BUCKET, Key="odd.zip", Body=_zip([("x", b"1"), ("x/pipeline_wrapper.py", b"")]))
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        package = tmp_path / "package"
+        shutil.copytree(FIXTURE_PIPELINES / "echo", package / "echo")
+        settings = fixture_settings(pipelines_dir=package, pipelines_s3_uri=f"s3://{BUCKET}/odd.zip")
+        reports = begin(settings).result()
+    error = f"bundle s3://{BUCKET}/odd.zip refused: entry 'x/pipeline_wrapper.py' is inside 'x', which is a file"
+    assert reports[-1].error == error
