@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 MANIFEST_NAME = "manifest.json"
 FORMAT = 1
+_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 
 
 class ManifestError(ValueError):
@@ -54,15 +56,24 @@ class Manifest:
             data = json.loads(text)
             if data.get("format") != FORMAT:
                 raise ManifestError(f"unsupported manifest format {data.get('format')!r} (expected {FORMAT})")
-            files = tuple(
-                ManifestEntry(safe_relative_path(f["path"]), int(f["size"]), str(f["sha256"]).lower())
-                for f in data["files"]
-            )
+            files = tuple(_entry(f) for f in data["files"])
+            if conflict := path_conflict([e.path for e in files]):
+                raise ManifestError(f"'{conflict[0]}' {conflict[1]}")
             return cls(version=str(data["version"]), files=files, created=str(data.get("created", "")))
         except ManifestError:
             raise
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ManifestError(f"manifest is not valid: {exc}") from exc
+
+
+def _entry(item: dict) -> ManifestEntry:
+    path, size, digest = safe_relative_path(item["path"]), item["size"], item["sha256"]
+    # strict types: a size is what every download is held to, so "12", 1.5, True or -5 are refused
+    if type(size) is not int or size < 0:
+        raise ManifestError(f"'{path}' has size {size!r}: a size is a whole number of bytes, 0 or more")
+    if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
+        raise ManifestError(f"'{path}' has sha256 {digest!r}: 64 hexadecimal digits expected")
+    return ManifestEntry(path, size, digest.lower())
 
 
 def safe_relative_path(name: str) -> str:

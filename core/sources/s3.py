@@ -38,6 +38,7 @@ from core.sources.manifest import (
 from core.sources.s3_uri import S3Location
 
 DEFAULT_ROOT = Path(tempfile.gettempdir()) / "haystack-lambda"
+_MANIFEST_CAP = 16 * 1024 * 1024
 
 
 class _Deadline:
@@ -114,7 +115,7 @@ class S3Source:
         kwargs = {"Bucket": loc.bucket, "Key": loc.key}
         if loc.version_id:
             kwargs["VersionId"] = loc.version_id
-        data = self._run(deadline, lambda: self._get(kwargs, loc.uri, self.max_bytes))
+        data = self._run(deadline, lambda: self._get_within_cap(kwargs, loc.uri, self.max_bytes))
         report.bytes = len(data)
         try:
             files = read_zip(data, max_bytes=self.max_bytes)
@@ -143,7 +144,8 @@ class S3Source:
         loc = self.location
         manifest_key = {"Bucket": loc.bucket, "Key": loc.key + MANIFEST_NAME}
         raw = self._run(
-            deadline, lambda: self._get(manifest_key, loc.object_uri(MANIFEST_NAME), 16 * 1024 * 1024, missing_ok=True)
+            deadline,
+            lambda: self._get_within_cap(manifest_key, loc.object_uri(MANIFEST_NAME), _MANIFEST_CAP, missing_ok=True),
         )
         manifest = self._manifest_from(raw, loc.uri)
         if manifest:
@@ -162,9 +164,19 @@ class S3Source:
 
         def download(path: str, size: int, entry: Any) -> int:
             uri = loc.object_uri(path)
-            content = self._get(
-                {"Bucket": loc.bucket, "Key": loc.key + path}, uri, self.max_bytes, missing_ok=entry is not None
-            )
+            # no object is read past the size the manifest (or the listing) gave it: the total stays
+            # within the cap checked above, whatever the objects really hold
+            try:
+                content = self._get(
+                    {"Bucket": loc.bucket, "Key": loc.key + path}, uri, size, missing_ok=entry is not None
+                )
+            except _TooLarge as exc:
+                if entry is None:
+                    raise SourceError(
+                        f"{uri}: {exc.length} bytes, {size} when listed (changed while fetched)"
+                    ) from None
+                self._reject(report, path, f"{uri} {_size_mismatch(exc.length, entry.size)}")
+                return 0
             if content is None:
                 self._reject(report, path, f"{uri} is listed in the manifest but missing")
                 return 0
@@ -212,14 +224,27 @@ class S3Source:
 
     # -- shared ---------------------------------------------------------------------------------------
 
+    def _get_within_cap(self, kwargs: dict, uri: str, cap: int, *, missing_ok: bool = False) -> bytes | None:
+        try:
+            return self._get(kwargs, uri, cap, missing_ok=missing_ok)
+        except _TooLarge as exc:
+            setting = "" if cap == _MANIFEST_CAP else " (HAYHOOKS_PIPELINES_S3_MAX_MB)"
+            raise SourceError(f"{uri}: {exc.length} bytes, over the {cap}-byte cap{setting}") from None
+
     def _get(self, kwargs: dict, uri: str, limit: int, *, missing_ok: bool = False) -> bytes | None:
+        """The object's bytes; _TooLarge past `limit` (never reading more than one byte past it)."""
         try:
             response = self.client().get_object(**kwargs)
             length = response.get("ContentLength", 0)
             if length > limit:
-                raise SourceError(f"{uri}: {length} bytes, over the {limit}-byte cap (HAYHOOKS_PIPELINES_S3_MAX_MB)")
-            return response["Body"].read()
-        except SourceError:
+                response["Body"].close()
+                raise _TooLarge(length)
+            data = response["Body"].read(limit + 1)
+            if len(data) > limit:  # a body longer than its Content-Length said
+                response["Body"].close()
+                raise _TooLarge(len(data))
+            return data
+        except (SourceError, _TooLarge):
             raise
         except Exception as exc:
             if missing_ok and _code(exc) in ("NoSuchKey", "404"):
@@ -259,9 +284,18 @@ class S3Source:
         report.rejected.setdefault(name, reason)
 
 
+class _TooLarge(Exception):
+    def __init__(self, length: int) -> None:
+        self.length = length
+
+
+def _size_mismatch(length: int, size: int) -> str:
+    return f"is {length} bytes, the manifest says {size} (corrupt or changed after publishing)"
+
+
 def _mismatch(entry: Any, content: bytes) -> str | None:
     if len(content) != entry.size:
-        return f"is {len(content)} bytes, the manifest says {entry.size} (corrupt or changed after publishing)"
+        return _size_mismatch(len(content), entry.size)
     digest = sha256_of(content)
     if digest != entry.sha256:
         return (

@@ -1,6 +1,7 @@
 """The S3 source against moto in-process: layouts, pinning, integrity, safety and every failure mode."""
 
 import io
+import json
 import logging
 import re
 import shutil
@@ -537,3 +538,66 @@ def test_a_bundle_that_crashed_the_fetch_process_is_one_line_over_http(tmp_path,
         reports = begin(settings).result()
     error = f"bundle s3://{BUCKET}/odd.zip refused: entry 'x/pipeline_wrapper.py' is inside 'x', which is a file"
     assert reports[-1].error == error
+
+
+# -- sizes are bounded by what the manifest says (issue #20) ---------------------------------------------
+
+
+def _manifest(files):
+    return json.dumps({"format": 1, "version": "v1", "files": files}).encode()
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        ({"size": -5}, "'echo/pipeline_wrapper.py' has size -5: a size is a whole number of bytes, 0 or more"),
+        ({"size": "12"}, "'echo/pipeline_wrapper.py' has size '12': a size is a whole number of bytes, 0 or more"),
+        ({"size": 1.5}, "'echo/pipeline_wrapper.py' has size 1.5: a size is a whole number of bytes, 0 or more"),
+        ({"size": True}, "'echo/pipeline_wrapper.py' has size True: a size is a whole number of bytes, 0 or more"),
+        ({"sha256": "abc"}, "'echo/pipeline_wrapper.py' has sha256 'abc': 64 hexadecimal digits expected"),
+    ],
+)
+def test_a_manifest_with_impossible_sizes_or_hashes_is_refused(aws, echo_package, entry, problem):
+    good = {"path": "echo/pipeline_wrapper.py", "size": 3, "sha256": "0" * 64}
+    aws.put_object(Bucket=BUCKET, Key="m/manifest.json", Body=_manifest([{**good, **entry}]))
+    registry = load(f"s3://{BUCKET}/m/", aws, echo_package)
+    error = f"s3://{BUCKET}/m/: manifest.json refused: {problem}"
+    assert _failed_source(registry) == error
+    assert_serving(registry, error=error)
+
+
+def test_a_manifest_listing_a_path_twice_is_refused(aws, echo_package):
+    entry = {"path": "echo/pipeline_wrapper.py", "size": 3, "sha256": "0" * 64}
+    aws.put_object(Bucket=BUCKET, Key="m/manifest.json", Body=_manifest([entry, entry]))
+    assert _failed_source(load(f"s3://{BUCKET}/m/", aws, echo_package)) == (
+        f"s3://{BUCKET}/m/: manifest.json refused: 'echo/pipeline_wrapper.py' appears twice"
+    )
+
+
+def test_a_manifest_that_understates_sizes_downloads_no_more_than_it_says(aws, folder, empty_package, monkeypatch):
+    """Three 600 KB objects listed as 10 bytes each, under a 1 MB cap: nothing past the stated size is read."""
+    from botocore.response import StreamingBody
+
+    for index in range(3):
+        (folder / "relative" / f"big{index}.bin").write_bytes(b"x" * 600_000)
+    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=False, version="v1", client=aws)
+    manifest = json.loads(aws.get_object(Bucket=BUCKET, Key="pipelines/v1/manifest.json")["Body"].read())
+    for entry in manifest["files"]:
+        if entry["path"].endswith(".bin"):
+            entry["size"] = 10
+    aws.put_object(Bucket=BUCKET, Key="pipelines/v1/manifest.json", Body=json.dumps(manifest).encode())
+    read = []
+    original = StreamingBody.read
+
+    def counted(self, amt=None):
+        data = original(self, amt)
+        read.append(len(data))
+        return data
+
+    monkeypatch.setattr(StreamingBody, "read", counted)
+    registry = load(uri, aws, empty_package, pipelines_s3_max_mb=1)
+    assert registry.failed["relative"].reason.startswith(
+        f"s3://{BUCKET}/pipelines/v1/relative/big0.bin is 600000 bytes, the manifest says 10"
+    )
+    assert sorted(registry.loaded) == ["echo_async", "yaml_echo"]
+    assert sum(read) < 64 * 1024  # the manifest and the small files, not 1.8 MB
