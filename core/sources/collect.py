@@ -129,6 +129,6 @@ def _start_child(settings: Settings) -> subprocess.Popen:
 def _unpinned_warning(uri: str) -> str:
     return (
         f"Pipelines source {uri} is not pinned: its objects can change between two cold starts, so two "
-        "Lambda environments may serve different pipelines. Publish with infra/publish.py (manifest) "
-        "or pin the bundle with ?versionId=."
+        "Lambda environments may serve different pipelines. Publish with infra/publish.py (its version "
+        "names pin the content) or pin the bundle with ?versionId=."
     )

@@ -4,9 +4,13 @@ Written by `infra/publish.py` next to the files (`manifest.json` at the root of 
 read at cold start to verify each downloaded file. The format is plain JSON:
 
 ```json
-{"format": 1, "version": "2026-11-25T16-50-00Z-3f2a", "created": "2026-11-25T16:50:00Z",
+{"format": 1, "version": "2026-11-25T16-50-00Z-3f2a9c1e04b7d2a65c8e1f03", "created": "2026-11-25T16:50:00Z",
  "files": [{"path": "search_docs/pipeline_wrapper.py", "size": 1234, "sha256": "…"}]}
 ```
+
+The version name ends in the first 24 hex digits of the manifest's own digest (`version_name`), so the
+name deployed in `HAYHOOKS_PIPELINES_S3_URI` pins the manifest, and the manifest pins every file: a file
+and its manifest overwritten in place no longer match the name.
 """
 
 from __future__ import annotations
@@ -20,6 +24,10 @@ from pathlib import Path, PurePosixPath
 MANIFEST_NAME = "manifest.json"
 FORMAT = 1
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+# 96 bits: forging a manifest with the same leading digits is a second preimage of that size, far out of
+# reach (8 digits, 32 bits, would take a GPU seconds)
+NAME_DIGEST_LENGTH = 24
+_PINNING_NAME = re.compile(rf".+-([0-9a-f]{{{NAME_DIGEST_LENGTH}}})")
 
 
 class ManifestError(ValueError):
@@ -38,6 +46,11 @@ class Manifest:
     version: str
     files: tuple[ManifestEntry, ...]
     created: str = ""
+
+    def digest(self) -> str:
+        """sha256 of the file list (paths, sizes, hashes; not the version or date): what a version name pins."""
+        listing = [[e.path, e.size, e.sha256] for e in sorted(self.files, key=lambda e: e.path)]
+        return sha256_of(json.dumps(listing, separators=(",", ":")).encode())
 
     def to_json(self) -> str:
         return json.dumps(
@@ -64,6 +77,18 @@ class Manifest:
             raise
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ManifestError(f"manifest is not valid: {exc}") from exc
+
+
+def version_name(label: str, manifest: Manifest) -> str:
+    """`<label>-<the first 24 hex digits of the manifest's digest>`: the name pins the content."""
+    return f"{label}-{manifest.digest()[:NAME_DIGEST_LENGTH]}"
+
+
+def pinned_digest(name: str) -> str | None:
+    """The digest a version name pins (`version_name`), or None for a name that pins nothing (older
+    publishes, hand-made prefixes)."""
+    match = _PINNING_NAME.fullmatch(name)
+    return match.group(1) if match else None
 
 
 def _entry(item: dict) -> ManifestEntry:

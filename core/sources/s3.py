@@ -4,10 +4,15 @@ Two layouts (`HAYHOOKS_PIPELINES_S3_URI`):
 
 * a prefix, `s3://bucket/pipelines/v7/`, whose objects mirror a pipelines folder. With a
   `manifest.json` (written by `infra/publish.py`) exactly the listed files are fetched and each is
-  checked against its size and sha256; without one every object under the prefix is fetched (unpinned:
-  a warning is logged, since the objects can change between two cold starts).
+  checked against its size and sha256 (and read no further than that size); without one every object
+  under the prefix is fetched.
 * a bundle, `s3://bucket/pipelines/v7.zip`, optionally pinned to an object version
   (`...v7.zip?versionId=...`): one GET. A `manifest.json` inside is checked the same way.
+
+A version name made by `infra/publish.py` ends in the manifest's digest, so the name pins the manifest,
+which pins every file: a mismatch refuses the source. Other names (older publishes, hand-made prefixes)
+load unpinned, with a warning, since their objects can change between two cold starts; a bundle's
+`?versionId=` pins it whatever its name.
 
 botocore is imported only here, so a function without an S3 source never pays for it. The client is the
 standard one: region, credentials, `AWS_ENDPOINT_URL_S3`, `AWS_RETRY_MODE` / `AWS_MAX_ATTEMPTS` all come
@@ -28,9 +33,11 @@ from core.sources import SourceError, SourceReport
 from core.sources.archive import UnsafeArchive, read_zip, write_atomic
 from core.sources.manifest import (
     MANIFEST_NAME,
+    NAME_DIGEST_LENGTH,
     Manifest,
     ManifestError,
     path_conflict,
+    pinned_digest,
     pipeline_of,
     safe_relative_path,
     sha256_of,
@@ -122,8 +129,10 @@ class S3Source:
         except UnsafeArchive as exc:
             raise SourceError(f"bundle {loc.uri} refused: {exc}") from None
         manifest = self._manifest_from(files.pop(MANIFEST_NAME, None), loc.uri)
-        report.pinned = bool(loc.version_id or manifest)
-        report.version = manifest.version if manifest else loc.version_id
+        named = self._check_name(manifest)
+        # an object version is immutable too, whatever the name
+        report.pinned = named or bool(loc.version_id)
+        report.version = loc.name if named else manifest.version if manifest else loc.version_id
         if manifest:
             expected = {e.path: e for e in manifest.files}
             for path, entry in expected.items():
@@ -148,8 +157,9 @@ class S3Source:
             lambda: self._get_within_cap(manifest_key, loc.object_uri(MANIFEST_NAME), _MANIFEST_CAP, missing_ok=True),
         )
         manifest = self._manifest_from(raw, loc.uri)
+        report.pinned = self._check_name(manifest)
         if manifest:
-            report.pinned, report.version = True, manifest.version
+            report.version = loc.name if report.pinned else manifest.version
             wanted = [(e.path, e.size, e) for e in manifest.files]
         else:
             wanted = [(path, size, None) for path, size in self._run(deadline, self._list)]
@@ -276,6 +286,26 @@ class S3Source:
             return Manifest.from_json(raw)
         except ManifestError as exc:
             raise SourceError(f"{uri}: {MANIFEST_NAME} refused: {exc}") from None
+
+    def _check_name(self, manifest: Manifest | None) -> bool:
+        """True if the version name pins this manifest; SourceError if it pins another (or one is missing).
+
+        Without this, a file and its manifest overwritten in place would load as the published version.
+        A name that pins nothing (published before names did, or chosen by hand) loads unpinned.
+        """
+        loc = self.location
+        expected = pinned_digest(loc.name)
+        if expected is None:
+            return False
+        if manifest is None:
+            raise SourceError(f"{loc.uri}: {MANIFEST_NAME} is missing, but the version name pins one: refused")
+        actual = manifest.digest()[:NAME_DIGEST_LENGTH]
+        if actual != expected:
+            raise SourceError(
+                f"{loc.uri}: {MANIFEST_NAME} does not match the version name (its digest starts {actual}, the "
+                f"name says {expected}): changed after publishing, refused"
+            )
+        return True
 
     def _reject(self, report: SourceReport, path: str, reason: str) -> None:
         name = pipeline_of(path)
