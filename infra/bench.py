@@ -159,7 +159,7 @@ def bench_s3(runs: int, count: int = 10) -> dict[str, float]:
 
     try:
         with local_s3("bench") as (aws, client):
-            uri = publish(baked, "s3://bench/pipelines/", bundle=False, version="bench", client=client)
+            uri = publish(baked, "s3://bench/pipelines/", bundle=False, label="bench", client=client)
             logging.getLogger().setLevel(logging.WARNING)
             baked_env = {"HAYHOOKS_PIPELINES_DIR": str(baked)}
             s3_env = {**aws, "HAYHOOKS_PIPELINES_DIR": str(empty), "HAYHOOKS_PIPELINES_S3_URI": uri}

@@ -10,9 +10,10 @@ pipeline that fails to load or imports anything else stops the publish, naming t
 name that the baked-in folder (--baked-in, what `make build` packaged) also has stops it too: the
 function would refuse to start with a pipeline in two sources. The version is written under the destination
 (`<dest><version>/` or `<dest><version>.zip`) with a manifest of every file's size and sha256, and an
-existing version is never overwritten. The last line printed is the value to deploy:
+existing version is never overwritten. The version name ends in the manifest's digest, so the deployed
+name pins the content. The last line printed is the value to deploy:
 
-    HAYHOOKS_PIPELINES_S3_URI=s3://my-bucket/pipelines/2026-11-25T16-50-00Z-3f2a9c1e/
+    HAYHOOKS_PIPELINES_S3_URI=s3://my-bucket/pipelines/2026-11-25T16-50-00Z-3f2a9c1e04b7d2a65c8e1f03/
 
 Credentials, region and endpoint come from the standard AWS configuration (profiles, environment,
 `AWS_ENDPOINT_URL_S3`).
@@ -26,10 +27,11 @@ import os
 import sys
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from core.sources.manifest import MANIFEST_NAME, build_manifest, sha256_of
+from core.sources.manifest import MANIFEST_NAME, build_manifest, version_name
 from core.sources.s3_uri import parse_s3_uri
 
 IGNORED = ("__pycache__", ".git", ".DS_Store", ".venv")
@@ -48,11 +50,6 @@ def _files(folder: Path) -> list[Path]:
         and p.suffix not in (".pyc", ".pyo")
         and p.relative_to(folder).as_posix() != MANIFEST_NAME  # the published manifest takes that name
     )
-
-
-def make_version(folder: Path, now: datetime) -> str:
-    digest = sha256_of(b"".join(p.relative_to(folder).as_posix().encode() + p.read_bytes() for p in _files(folder)))
-    return f"{now.strftime('%Y-%m-%dT%H-%M-%SZ')}-{digest[:8]}"
 
 
 def overlap(folder: Path, baked_in: Path) -> list[str]:
@@ -110,8 +107,12 @@ def validate(folder: Path, baked_in: Path | None = None) -> None:
     print(f"validated: {', '.join(registry.names())}", file=sys.stderr)
 
 
-def publish(folder: Path, destination: str, *, bundle: bool, version: str | None = None, client=None) -> str:
-    """Upload `folder` as a new version under `destination`; returns the S3 URI to deploy."""
+def publish(folder: Path, destination: str, *, bundle: bool, label: str | None = None, client=None) -> str:
+    """Upload `folder` as a new version under `destination`; returns the S3 URI to deploy.
+
+    The version is named `<label>-<the manifest's digest>` (label: the UTC time by default), so the
+    deployed name pins the content: the function refuses a manifest that no longer matches it.
+    """
     location = parse_s3_uri(destination)
     if location.is_bundle or location.version_id:
         raise PublishError(f"the destination must be a prefix ending in '/', got {destination!r}")
@@ -120,8 +121,12 @@ def publish(folder: Path, destination: str, *, bundle: bool, version: str | None
 
         client = boto3.session.Session().client("s3")
     created = datetime.now(UTC)
-    version = version or make_version(folder, created)
-    manifest = build_manifest(folder, _files(folder), version, created.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    label = label or created.strftime("%Y-%m-%dT%H-%M-%SZ")
+    if "/" in label or label.endswith(".zip"):
+        raise PublishError(f"the label must not contain '/' or end in '.zip', got {label!r}")
+    listed = build_manifest(folder, _files(folder), "", created.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    version = version_name(label, listed)
+    manifest = replace(listed, version=version)
     bucket = location.bucket
 
     if bundle:
@@ -173,7 +178,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("folder", type=Path, help="the pipelines folder to publish (e.g. pipelines/)")
     parser.add_argument("destination", help="S3 prefix that holds the versions, e.g. s3://bucket/pipelines/")
     parser.add_argument("--bundle", action="store_true", help="upload one zip object instead of one object per file")
-    parser.add_argument("--version", help="version name (default: UTC time and content hash)")
+    parser.add_argument(
+        "--label",
+        "--version",
+        dest="label",
+        help="the start of the version name (default: the UTC time); the manifest's digest is always appended",
+    )
     parser.add_argument(
         "--baked-in",
         type=Path,
@@ -189,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not args.skip_validate:
             validate(folder, args.baked_in)
-        uri = publish(folder, args.destination, bundle=args.bundle, version=args.version)
+        uri = publish(folder, args.destination, bundle=args.bundle, label=args.label)
     except (PublishError, ValueError) as exc:
         print(f"publish failed: {exc}", file=sys.stderr)
         return 1

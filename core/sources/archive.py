@@ -1,9 +1,9 @@
 """Safe handling of downloaded files: zip bundles that cannot escape or explode, atomic writes.
 
-A bundle is untrusted input until verified: an entry may name `../../etc/x`, be a symlink, or claim
-1 KB while inflating to 10 GB. Everything written goes below one target folder, and each file appears
-complete or not at all (written to a hidden temp name, then renamed), so a half-written module is never
-imported.
+A bundle is untrusted input until verified: an entry may name `../../etc/x`, be a symlink, claim
+1 KB while inflating to 10 GB, appear twice (which copy would win?) or be both a file and a folder.
+Everything written goes below one target folder, and each file appears complete or not at all (written
+to a hidden temp name, then renamed), so a half-written module is never imported.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import uuid
 import zipfile
 from pathlib import Path
 
-from core.sources.manifest import ManifestError, safe_relative_path
+from core.sources.manifest import ManifestError, path_conflict, safe_relative_path
 
 MAX_FILES = 10_000
 MAX_RATIO = 200  # a larger inflation ratio on a large entry is treated as a zip bomb
@@ -38,13 +38,17 @@ def read_zip(data: bytes, *, max_bytes: int) -> dict[str, bytes]:
     declared = sum(i.file_size for i in infos)
     if declared > max_bytes:
         raise UnsafeArchive(f"inflates to {declared} bytes, over the {max_bytes}-byte cap (zip bomb?)")
-    files: dict[str, bytes] = {}
-    total = 0
+    names = []
     for info in infos:
         try:
-            name = safe_relative_path(info.filename)
+            names.append(safe_relative_path(info.filename))
         except ManifestError as exc:
             raise UnsafeArchive(f"entry {info.filename!r}: {exc}") from None
+    if conflict := path_conflict(names):
+        raise UnsafeArchive(f"entry '{conflict[0]}' {conflict[1]}")
+    files: dict[str, bytes] = {}
+    total = 0
+    for info, name in zip(infos, names, strict=True):
         if stat.S_ISLNK(info.external_attr >> 16):
             raise UnsafeArchive(f"entry {info.filename!r} is a symbolic link")
         if info.file_size > _RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
@@ -68,7 +72,7 @@ def write_atomic(root: Path, relative: str, data: bytes) -> Path:
     relative = safe_relative_path(relative)
     target = (root / relative).resolve()
     if not target.is_relative_to(root.resolve()):
-        raise ManifestError(f"path {relative!r} would escape {root}")
+        raise ManifestError(f"path {relative!r} would escape the pipelines folder")
     target.parent.mkdir(parents=True, exist_ok=True)
     temp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
     with open(temp, "wb") as handle:

@@ -32,6 +32,8 @@ def main() -> None:
         report = source.fetch()
     except SourceError as exc:
         answer = {"error": str(exc)}
+    except Exception as exc:  # one line for /status, never a traceback with local paths
+        answer = {"error": f"{job['uri']}: the S3 fetch failed: {type(exc).__name__}"}
     else:
         answer = {"report": {**asdict(report), "directory": str(report.directory)}}
     print(json.dumps(answer), flush=True)

@@ -65,7 +65,9 @@ class Pending:
         try:
             answer = json.loads(out.strip().splitlines()[-1])
         except (ValueError, IndexError):
-            raise SourceError(f"{uri}: the S3 fetch process failed: {err.strip()[-500:]}") from None
+            # the traceback goes to the log, for the operator; /status gets one line without local paths
+            logger.error("The S3 fetch process failed:\n%s", err.strip()[-2000:])
+            raise SourceError(f"{uri}: the S3 fetch process failed (exit code {self.child.returncode})") from None
         if "error" in answer:
             raise SourceError(answer["error"])
         data = answer["report"]
@@ -127,6 +129,6 @@ def _start_child(settings: Settings) -> subprocess.Popen:
 def _unpinned_warning(uri: str) -> str:
     return (
         f"Pipelines source {uri} is not pinned: its objects can change between two cold starts, so two "
-        "Lambda environments may serve different pipelines. Publish with infra/publish.py (manifest) "
-        "or pin the bundle with ?versionId=."
+        "Lambda environments may serve different pipelines. Publish with infra/publish.py (its version "
+        "names pin the content) or pin the bundle with ?versionId=."
     )

@@ -4,10 +4,15 @@ Two layouts (`HAYHOOKS_PIPELINES_S3_URI`):
 
 * a prefix, `s3://bucket/pipelines/v7/`, whose objects mirror a pipelines folder. With a
   `manifest.json` (written by `infra/publish.py`) exactly the listed files are fetched and each is
-  checked against its size and sha256; without one every object under the prefix is fetched (unpinned:
-  a warning is logged, since the objects can change between two cold starts).
+  checked against its size and sha256 (and read no further than that size); without one every object
+  under the prefix is fetched.
 * a bundle, `s3://bucket/pipelines/v7.zip`, optionally pinned to an object version
   (`...v7.zip?versionId=...`): one GET. A `manifest.json` inside is checked the same way.
+
+A version name made by `infra/publish.py` ends in the manifest's digest, so the name pins the manifest,
+which pins every file: a mismatch refuses the source. Other names (older publishes, hand-made prefixes)
+load unpinned, with a warning, since their objects can change between two cold starts; a bundle's
+`?versionId=` pins it whatever its name.
 
 botocore is imported only here, so a function without an S3 source never pays for it. The client is the
 standard one: region, credentials, `AWS_ENDPOINT_URL_S3`, `AWS_RETRY_MODE` / `AWS_MAX_ATTEMPTS` all come
@@ -26,10 +31,21 @@ from typing import Any
 
 from core.sources import SourceError, SourceReport
 from core.sources.archive import UnsafeArchive, read_zip, write_atomic
-from core.sources.manifest import MANIFEST_NAME, Manifest, ManifestError, pipeline_of, safe_relative_path, sha256_of
+from core.sources.manifest import (
+    MANIFEST_NAME,
+    NAME_DIGEST_LENGTH,
+    Manifest,
+    ManifestError,
+    path_conflict,
+    pinned_digest,
+    pipeline_of,
+    safe_relative_path,
+    sha256_of,
+)
 from core.sources.s3_uri import S3Location
 
 DEFAULT_ROOT = Path(tempfile.gettempdir()) / "haystack-lambda"
+_MANIFEST_CAP = 16 * 1024 * 1024
 
 
 class _Deadline:
@@ -90,6 +106,9 @@ class S3Source:
         except SourceError:
             shutil.rmtree(target, ignore_errors=True)
             raise
+        except Exception as exc:  # a bug or the disk: still one line, and no local path (it reaches /status)
+            shutil.rmtree(target, ignore_errors=True)
+            raise SourceError(f"{self.location.uri}: the S3 fetch failed: {_without_paths(exc)}") from None
         for name in report.rejected:
             _remove_pipeline(target, name)
         report.directory = target
@@ -103,15 +122,17 @@ class S3Source:
         kwargs = {"Bucket": loc.bucket, "Key": loc.key}
         if loc.version_id:
             kwargs["VersionId"] = loc.version_id
-        data = self._run(deadline, lambda: self._get(kwargs, loc.uri, self.max_bytes))
+        data = self._run(deadline, lambda: self._get_within_cap(kwargs, loc.uri, self.max_bytes))
         report.bytes = len(data)
         try:
             files = read_zip(data, max_bytes=self.max_bytes)
         except UnsafeArchive as exc:
             raise SourceError(f"bundle {loc.uri} refused: {exc}") from None
         manifest = self._manifest_from(files.pop(MANIFEST_NAME, None), loc.uri)
-        report.pinned = bool(loc.version_id or manifest)
-        report.version = manifest.version if manifest else loc.version_id
+        named = self._check_name(manifest)
+        # an object version is immutable too, whatever the name
+        report.pinned = named or bool(loc.version_id)
+        report.version = loc.name if named else manifest.version if manifest else loc.version_id
         if manifest:
             expected = {e.path: e for e in manifest.files}
             for path, entry in expected.items():
@@ -132,11 +153,13 @@ class S3Source:
         loc = self.location
         manifest_key = {"Bucket": loc.bucket, "Key": loc.key + MANIFEST_NAME}
         raw = self._run(
-            deadline, lambda: self._get(manifest_key, loc.object_uri(MANIFEST_NAME), 16 * 1024 * 1024, missing_ok=True)
+            deadline,
+            lambda: self._get_within_cap(manifest_key, loc.object_uri(MANIFEST_NAME), _MANIFEST_CAP, missing_ok=True),
         )
         manifest = self._manifest_from(raw, loc.uri)
+        report.pinned = self._check_name(manifest)
         if manifest:
-            report.pinned, report.version = True, manifest.version
+            report.version = loc.name if report.pinned else manifest.version
             wanted = [(e.path, e.size, e) for e in manifest.files]
         else:
             wanted = [(path, size, None) for path, size in self._run(deadline, self._list)]
@@ -151,9 +174,19 @@ class S3Source:
 
         def download(path: str, size: int, entry: Any) -> int:
             uri = loc.object_uri(path)
-            content = self._get(
-                {"Bucket": loc.bucket, "Key": loc.key + path}, uri, self.max_bytes, missing_ok=entry is not None
-            )
+            # no object is read past the size the manifest (or the listing) gave it: the total stays
+            # within the cap checked above, whatever the objects really hold
+            try:
+                content = self._get(
+                    {"Bucket": loc.bucket, "Key": loc.key + path}, uri, size, missing_ok=entry is not None
+                )
+            except _TooLarge as exc:
+                if entry is None:
+                    raise SourceError(
+                        f"{uri}: {exc.length} bytes, {size} when listed (changed while fetched)"
+                    ) from None
+                self._reject(report, path, f"{uri} {_size_mismatch(exc.length, entry.size)}")
+                return 0
             if content is None:
                 self._reject(report, path, f"{uri} is listed in the manifest but missing")
                 return 0
@@ -195,18 +228,33 @@ class S3Source:
             raise
         except Exception as exc:
             raise SourceError(_explain(exc, loc.uri, loc, listing=True)) from None
+        if conflict := path_conflict([path for path, _ in found]):
+            raise SourceError(f"{loc.object_uri(conflict[0])}: refused, it {conflict[1]}")
         return found
 
     # -- shared ---------------------------------------------------------------------------------------
 
+    def _get_within_cap(self, kwargs: dict, uri: str, cap: int, *, missing_ok: bool = False) -> bytes | None:
+        try:
+            return self._get(kwargs, uri, cap, missing_ok=missing_ok)
+        except _TooLarge as exc:
+            setting = "" if cap == _MANIFEST_CAP else " (HAYHOOKS_PIPELINES_S3_MAX_MB)"
+            raise SourceError(f"{uri}: {exc.length} bytes, over the {cap}-byte cap{setting}") from None
+
     def _get(self, kwargs: dict, uri: str, limit: int, *, missing_ok: bool = False) -> bytes | None:
+        """The object's bytes; _TooLarge past `limit` (never reading more than one byte past it)."""
         try:
             response = self.client().get_object(**kwargs)
             length = response.get("ContentLength", 0)
             if length > limit:
-                raise SourceError(f"{uri}: {length} bytes, over the {limit}-byte cap (HAYHOOKS_PIPELINES_S3_MAX_MB)")
-            return response["Body"].read()
-        except SourceError:
+                response["Body"].close()
+                raise _TooLarge(length)
+            data = response["Body"].read(limit + 1)
+            if len(data) > limit:  # a body longer than its Content-Length said
+                response["Body"].close()
+                raise _TooLarge(len(data))
+            return data
+        except (SourceError, _TooLarge):
             raise
         except Exception as exc:
             if missing_ok and _code(exc) in ("NoSuchKey", "404"):
@@ -239,6 +287,26 @@ class S3Source:
         except ManifestError as exc:
             raise SourceError(f"{uri}: {MANIFEST_NAME} refused: {exc}") from None
 
+    def _check_name(self, manifest: Manifest | None) -> bool:
+        """True if the version name pins this manifest; SourceError if it pins another (or one is missing).
+
+        Without this, a file and its manifest overwritten in place would load as the published version.
+        A name that pins nothing (published before names did, or chosen by hand) loads unpinned.
+        """
+        loc = self.location
+        expected = pinned_digest(loc.name)
+        if expected is None:
+            return False
+        if manifest is None:
+            raise SourceError(f"{loc.uri}: {MANIFEST_NAME} is missing, but the version name pins one: refused")
+        actual = manifest.digest()[:NAME_DIGEST_LENGTH]
+        if actual != expected:
+            raise SourceError(
+                f"{loc.uri}: {MANIFEST_NAME} does not match the version name (its digest starts {actual}, the "
+                f"name says {expected}): changed after publishing, refused"
+            )
+        return True
+
     def _reject(self, report: SourceReport, path: str, reason: str) -> None:
         name = pipeline_of(path)
         if name is None:  # a shared top-level file: every pipeline may depend on it
@@ -246,9 +314,18 @@ class S3Source:
         report.rejected.setdefault(name, reason)
 
 
+class _TooLarge(Exception):
+    def __init__(self, length: int) -> None:
+        self.length = length
+
+
+def _size_mismatch(length: int, size: int) -> str:
+    return f"is {length} bytes, the manifest says {size} (corrupt or changed after publishing)"
+
+
 def _mismatch(entry: Any, content: bytes) -> str | None:
     if len(content) != entry.size:
-        return f"is {len(content)} bytes, the manifest says {entry.size} (corrupt or changed after publishing)"
+        return _size_mismatch(len(content), entry.size)
     digest = sha256_of(content)
     if digest != entry.sha256:
         return (
@@ -289,4 +366,11 @@ def _explain(exc: Exception, uri: str, loc: S3Location, *, listing: bool = False
         return f"{uri}: network error reaching S3 ({name}: {exc})"
     if code:
         return f"{uri}: S3 answered {code}: {getattr(exc, 'response', {}).get('Error', {}).get('Message', '')}"
-    return f"{uri}: {name}: {exc}"
+    return f"{uri}: {_without_paths(exc)}"
+
+
+def _without_paths(exc: Exception) -> str:
+    """`Type: message`, leaving out the file names an OSError carries (local paths stay out of /status)."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{type(exc).__name__}: {exc.strerror}"
+    return f"{type(exc).__name__}: {exc}"

@@ -17,6 +17,11 @@ class S3Location:
         return self.key.endswith(".zip")
 
     @property
+    def name(self) -> str:
+        """The version's name: the bundle's file name without `.zip`, or the prefix's last folder."""
+        return self.key.rstrip("/").rsplit("/", 1)[-1].removesuffix(".zip")
+
+    @property
     def uri(self) -> str:
         suffix = f"?versionId={self.version_id}" if self.version_id else ""
         return f"s3://{self.bucket}/{self.key}{suffix}"

@@ -1,5 +1,8 @@
 """Publish with the CLI to a real moto server over HTTP, then cold-start the handler from it in a fresh process."""
 
+import hashlib
+import json
+import re
 import shutil
 import subprocess
 import sys
@@ -67,15 +70,50 @@ def test_publish_then_cold_start_from_s3(s3_server, tmp_path, layout):
 
 def test_an_existing_version_is_never_overwritten(s3_server):
     env, client = s3_server
-    first = cli(str(EXAMPLES), f"s3://{BUCKET}/fixed/", "--version", "v1", "--skip-validate", env=env)
+    first = cli(str(EXAMPLES), f"s3://{BUCKET}/fixed/", "--label", "v1", "--skip-validate", env=env)
     assert first.returncode == 0, first.stderr
-    before = client.get_object(Bucket=BUCKET, Key="fixed/v1/manifest.json")["ETag"]
-    again = cli(str(EXAMPLES), f"s3://{BUCKET}/fixed/", "--version", "v1", "--skip-validate", env=env)
+    prefix = first.stdout.strip().splitlines()[-1].removeprefix(f"HAYHOOKS_PIPELINES_S3_URI=s3://{BUCKET}/")
+    assert re.fullmatch(r"fixed/v1-[0-9a-f]{24}/", prefix)  # the label, then the manifest's digest
+    before = client.get_object(Bucket=BUCKET, Key=f"{prefix}manifest.json")["ETag"]
+    again = cli(str(EXAMPLES), f"s3://{BUCKET}/fixed/", "--label", "v1", "--skip-validate", env=env)
     assert again.returncode == 1
-    assert f"publish failed: s3://{BUCKET}/fixed/v1/ already exists: published versions are never overwritten" in (
+    assert f"publish failed: s3://{BUCKET}/{prefix} already exists: published versions are never overwritten" in (
         again.stderr
     )
-    assert client.get_object(Bucket=BUCKET, Key="fixed/v1/manifest.json")["ETag"] == before
+    assert client.get_object(Bucket=BUCKET, Key=f"{prefix}manifest.json")["ETag"] == before
+
+
+def test_a_version_changed_in_place_is_refused_at_cold_start(s3_server, tmp_path):
+    """Over HTTP, through the fetch process: a wrapper and its manifest entry rewritten after publishing."""
+    env, client = s3_server
+    folder = tmp_path / "pipelines"
+    shutil.copytree(FIXTURE_PIPELINES / "echo", folder / "echo")
+    proc = cli(str(folder), f"s3://{BUCKET}/tampered/", "--skip-validate", env=env)
+    assert proc.returncode == 0, proc.stderr
+    uri = proc.stdout.strip().splitlines()[-1].split("=", 1)[1]
+    prefix = uri.removeprefix(f"s3://{BUCKET}/")
+    evil = (
+        FIXTURE_PIPELINES / "echo" / "pipeline_wrapper.py"
+    ).read_bytes() + b"\nimport os  # changed after publishing\n"
+    manifest = json.loads(client.get_object(Bucket=BUCKET, Key=f"{prefix}manifest.json")["Body"].read())
+    (entry,) = [e for e in manifest["files"] if e["path"] == "echo/pipeline_wrapper.py"]
+    entry.update(size=len(evil), sha256=hashlib.sha256(evil).hexdigest())
+    client.put_object(Bucket=BUCKET, Key=f"{prefix}echo/pipeline_wrapper.py", Body=evil)
+    client.put_object(Bucket=BUCKET, Key=f"{prefix}manifest.json", Body=json.dumps(manifest).encode())
+
+    empty = tmp_path / "baked-in"
+    empty.mkdir()
+    cold = run_cold(
+        [("GET", "/status", None)], env={**env, "HAYHOOKS_PIPELINES_S3_URI": uri, "HAYHOOKS_PIPELINES_DIR": str(empty)}
+    )
+    ((status,),) = [replies(cold)]
+    (s3,) = [s for s in status["body"]["sources"] if s["kind"] == "s3"]
+    assert not s3["ok"] and not s3["pinned"] and "echo" not in status["body"]["pipelines"]
+    assert re.fullmatch(
+        re.escape(f"{uri}: manifest.json does not match the version name (its digest starts ")
+        + r"[0-9a-f]{24}, the name says [0-9a-f]{24}\): changed after publishing, refused",
+        s3["error"],
+    )
 
 
 def test_a_pipeline_that_fails_to_load_stops_the_publish(s3_server, tmp_path):

@@ -1,14 +1,19 @@
 """The S3 source against moto in-process: layouts, pinning, integrity, safety and every failure mode."""
 
+import hashlib
 import io
+import json
 import logging
 import re
 import shutil
 import socket
 import stat
+import subprocess
+import sys
 import threading
 import time
 import zipfile
+from contextlib import nullcontext
 
 import boto3
 import pytest
@@ -80,38 +85,53 @@ def assert_serving(registry, *, error=None, run=("echo", {"text": "still here"})
     return client
 
 
+def _key(uri):
+    """The S3 key (a bundle) or key prefix (a version folder) of a `s3://BUCKET/...` URI."""
+    return uri.removeprefix(f"s3://{BUCKET}/").split("?")[0]
+
+
+def _unpinning_copy(aws, uri):
+    """The published prefix copied under an old-style name (8 hex digits of a content hash, pinning nothing)."""
+    target = "pipelines/2026-01-01T00-00-00Z-3f2a9c1e/"
+    for obj in aws.list_objects_v2(Bucket=BUCKET, Prefix=_key(uri))["Contents"]:
+        relative = obj["Key"].removeprefix(_key(uri))
+        aws.copy_object(Bucket=BUCKET, Key=target + relative, CopySource={"Bucket": BUCKET, "Key": obj["Key"]})
+    return f"s3://{BUCKET}/{target}"
+
+
 def load(uri, client, package, **overrides):
     settings = fixture_settings(pipelines_dir=package, pipelines_s3_uri=uri, **overrides)
     return load_registry(settings, s3_client=client)
 
 
 def test_prefix_with_manifest_loads_pinned(aws, folder, empty_package, caplog):
-    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=False, version="v1", client=aws)
-    assert uri == f"s3://{BUCKET}/pipelines/v1/"
+    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=False, label="v1", client=aws)
+    assert re.fullmatch(rf"s3://{BUCKET}/pipelines/v1-[0-9a-f]{{24}}/", uri)
+    version = _key(uri).split("/")[1]
     with caplog.at_level(logging.WARNING):
         registry = load(uri, aws, empty_package)
     assert sorted(registry.loaded) == ["echo_async", "relative", "yaml_echo"] and not registry.failed
     relative = registry.get("relative")
-    assert (relative.source, relative.version) == ("s3", "v1")
+    assert (relative.source, relative.version) == ("s3", version)
     assert relative.wrapper.run_api("x")["data"] == "data next to the wrapper"
     (s3,) = [s for s in registry.sources if s.kind == "s3"]
-    assert s3.ok and s3.pinned and s3.version == "v1" and s3.files == 7
+    assert s3.ok and s3.pinned and s3.version == version and s3.files == 7
     assert "not pinned" not in caplog.text
 
 
 def test_bundle_with_manifest_loads(aws, folder, empty_package):
-    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=True, version="v2", client=aws)
-    assert uri == f"s3://{BUCKET}/pipelines/v2.zip"
+    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=True, label="v2", client=aws)
+    assert re.fullmatch(rf"s3://{BUCKET}/pipelines/v2-[0-9a-f]{{24}}\.zip", uri)
     registry = load(uri, aws, empty_package)
     assert sorted(registry.loaded) == ["echo_async", "relative", "yaml_echo"]
-    assert registry.get("yaml_echo").version == "v2"
+    assert registry.get("yaml_echo").version == _key(uri).removeprefix("pipelines/").removesuffix(".zip")
 
 
 def test_bundle_pinned_by_version_id_survives_an_overwrite(aws, folder, empty_package):
     aws.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=True, version="v3", client=aws)
+    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=True, label="v3", client=aws)
     assert "?versionId=" in uri
-    aws.put_object(Bucket=BUCKET, Key="pipelines/v3.zip", Body=b"overwritten, not a zip")
+    aws.put_object(Bucket=BUCKET, Key=_key(uri), Body=b"overwritten, not a zip")
     registry = load(uri, aws, empty_package)
     assert sorted(registry.loaded) == ["echo_async", "relative", "yaml_echo"]
     (s3,) = [s for s in registry.sources if s.kind == "s3"]
@@ -132,7 +152,7 @@ def test_unpinned_prefix_loads_with_a_warning(aws, folder, empty_package, caplog
 def test_baked_in_and_s3_combine(aws, folder, tmp_path):
     package = tmp_path / "package"
     shutil.copytree(FIXTURE_PIPELINES / "echo", package / "echo")
-    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=False, version="v1", client=aws)
+    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=False, label="v1", client=aws)
     registry = load(uri, aws, package)
     assert sorted(registry.loaded) == ["echo", "echo_async", "relative", "yaml_echo"]
     assert registry.get("echo").source == "package" and registry.get("relative").source == "s3"
@@ -141,7 +161,7 @@ def test_baked_in_and_s3_combine(aws, folder, tmp_path):
 def test_name_in_both_sources_fails_the_cold_start(aws, folder, tmp_path):
     package = tmp_path / "package"
     shutil.copytree(FIXTURE_PIPELINES / "relative", package / "relative")
-    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=False, version="v1", client=aws)
+    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=False, label="v1", client=aws)
     with pytest.raises(SourceError) as err:
         load(uri, aws, package)
     assert str(err.value) == (
@@ -175,13 +195,10 @@ def test_strict_turns_a_source_failure_into_a_failed_cold_start(aws, empty_packa
 
 
 def test_access_denied(aws, folder, echo_package):
-    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=False, version="v1", client=aws)
+    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=False, label="v1", client=aws)
     Fault(aws, "GetObject", 403, "AccessDenied", "Access Denied")
     registry = load(uri, aws, echo_package)
-    error = (
-        f"s3://{BUCKET}/pipelines/v1/manifest.json: access denied; "
-        "the function's role needs s3:GetObject for this prefix"
-    )
+    error = f"{uri}manifest.json: access denied; the function's role needs s3:GetObject for this prefix"
     assert _failed_source(registry) == error
     assert_serving(registry, error=error)
 
@@ -201,7 +218,7 @@ def test_bundle_key_missing(aws, empty_package):
 
 
 def test_throttling_is_retried_then_recovers(aws, folder, empty_package):
-    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=True, version="v1", client=aws)
+    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=True, label="v1", client=aws)
     fault = Fault(aws, "GetObject", 503, "SlowDown", "Please reduce your request rate.", times=2)
     registry = load(uri, aws, empty_package)
     assert fault.calls == 3  # two throttled attempts, then the one that got through
@@ -213,7 +230,7 @@ def test_throttling_that_does_not_stop_is_reported(aws, folder, echo_package, mo
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
     monkeypatch.setenv("AWS_RETRY_MODE", "standard")
     client = boto3.client("s3")  # picks up the retry configuration from the environment
-    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=True, version="v1", client=client)
+    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=True, label="v1", client=client)
     fault = Fault(client, "GetObject", 503, "SlowDown", "Please reduce your request rate.")
     registry = load(uri, client, echo_package)
     error = f"{uri}: S3 throttled the requests (SlowDown) and the retries ran out"
@@ -224,7 +241,7 @@ def test_throttling_that_does_not_stop_is_reported(aws, folder, echo_package, mo
 
 def test_s3_slower_than_the_budget_is_reported_in_time(aws, folder, echo_package):
     """Every GET stalls (botocore's before-send hook, below the retries) past HAYHOOKS_PIPELINES_S3_TIMEOUT."""
-    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=True, version="v1", client=aws)
+    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=True, label="v1", client=aws)
     aws.meta.events.register_first("before-send.s3.GetObject", lambda **_: time.sleep(2.0))
     started = time.monotonic()
     registry = load(uri, aws, echo_package, pipelines_s3_timeout=1.0)
@@ -235,13 +252,13 @@ def test_s3_slower_than_the_budget_is_reported_in_time(aws, folder, echo_package
 
 
 def test_corrupt_object_fails_only_its_pipeline(aws, folder, empty_package):
-    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=False, version="v1", client=aws)
-    aws.put_object(Bucket=BUCKET, Key="pipelines/v1/relative/data.txt", Body=b"data next to the wrapper!\n")
+    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=False, label="v1", client=aws)
+    aws.put_object(Bucket=BUCKET, Key=_key(uri) + "relative/data.txt", Body=b"data next to the wrapper!\n")
     registry = load(uri, aws, empty_package)
     assert sorted(registry.loaded) == ["echo_async", "yaml_echo"]
     failed = registry.failed["relative"]
     assert failed.stage == "source" and failed.source == "s3"
-    assert failed.reason.startswith(f"s3://{BUCKET}/pipelines/v1/relative/data.txt is 26 bytes, the manifest says 25")
+    assert failed.reason.startswith(f"{uri}relative/data.txt is 26 bytes, the manifest says 25")
     assert not (registry.sources[-1].directory / "relative").exists()
     client = assert_serving(registry, run=("echo_async", {"text": "fine"}))
     reply = client.post("/relative/run", json={"text": "x"})
@@ -250,20 +267,18 @@ def test_corrupt_object_fails_only_its_pipeline(aws, folder, empty_package):
 
 
 def test_same_size_corruption_is_caught_by_sha256(aws, folder, empty_package):
-    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=False, version="v1", client=aws)
-    aws.put_object(Bucket=BUCKET, Key="pipelines/v1/relative/data.txt", Body=b"DATA next to the wrapper\n")
+    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=False, label="v1", client=aws)
+    aws.put_object(Bucket=BUCKET, Key=_key(uri) + "relative/data.txt", Body=b"DATA next to the wrapper\n")
     reason = load(uri, aws, empty_package).failed["relative"].reason
-    assert reason.startswith(f"s3://{BUCKET}/pipelines/v1/relative/data.txt has sha256 ")
+    assert reason.startswith(f"{uri}relative/data.txt has sha256 ")
     assert reason.endswith("(corrupt or changed after publishing)")
 
 
 def test_object_listed_in_manifest_but_deleted(aws, folder, empty_package):
-    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=False, version="v1", client=aws)
-    aws.delete_object(Bucket=BUCKET, Key="pipelines/v1/yaml_echo.yaml")
+    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=False, label="v1", client=aws)
+    aws.delete_object(Bucket=BUCKET, Key=_key(uri) + "yaml_echo.yaml")
     registry = load(uri, aws, empty_package)
-    assert registry.failed["yaml_echo"].reason == (
-        f"s3://{BUCKET}/pipelines/v1/yaml_echo.yaml is listed in the manifest but missing"
-    )
+    assert registry.failed["yaml_echo"].reason == (f"{uri}yaml_echo.yaml is listed in the manifest but missing")
     assert "relative" in registry.loaded
 
 
@@ -312,7 +327,7 @@ def test_network_timeout_fails_within_the_budget(monkeypatch, echo_package):
 
 def test_download_size_cap(aws, folder, empty_package):
     (folder / "relative" / "big.bin").write_bytes(b"x" * (2 * 1024 * 1024))
-    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=False, version="v1", client=aws)
+    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=False, label="v1", client=aws)
     error = _failed_source(load(uri, aws, empty_package, pipelines_s3_max_mb=1))
     assert re.fullmatch(
         re.escape(uri) + r": 2\d{6} bytes to download, over the 1048576-byte cap \(HAYHOOKS_PIPELINES_S3_MAX_MB\)",
@@ -394,8 +409,8 @@ def test_corrupt_bundle_is_refused_at_cold_start(aws, echo_package, body, proble
 
 
 def test_corrupt_manifest_fails_the_source(aws, folder, echo_package):
-    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=False, version="v1", client=aws)
-    aws.put_object(Bucket=BUCKET, Key="pipelines/v1/manifest.json", Body=b'{"format": 1, "files": [')
+    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=False, label="v1", client=aws)
+    aws.put_object(Bucket=BUCKET, Key=_key(uri) + "manifest.json", Body=b'{"format": 1, "files": [')
     registry = load(uri, aws, echo_package)
     error = _failed_source(registry)
     assert error.startswith(f"{uri}: manifest.json refused: manifest is not valid: Expecting value: line 1")
@@ -421,9 +436,9 @@ def test_writes_are_atomic_and_stay_inside_the_target(tmp_path):
 
 
 def test_fetch_writes_only_below_its_root(aws, folder, tmp_path):
-    publish(folder, f"s3://{BUCKET}/pipelines/", bundle=True, version="v1", client=aws)
+    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=True, label="v1", client=aws)
     root = tmp_path / "fetch-root"
-    report = S3Source(parse_s3_uri(f"s3://{BUCKET}/pipelines/v1.zip"), root=root, client=aws).fetch()
+    report = S3Source(parse_s3_uri(uri), root=root, client=aws).fetch()
     assert report.directory.parent == root
     written = {p.relative_to(report.directory).as_posix() for p in report.directory.rglob("*") if p.is_file()}
     assert "relative/pipeline_wrapper.py" in written and "yaml_echo.yaml" in written
@@ -445,3 +460,215 @@ def test_uri_is_validated_in_settings(uri, message):
     with pytest.raises(SettingsError) as err:
         Settings.from_env({"HAYHOOKS_PIPELINES_S3_URI": uri})
     assert str(err.value).startswith(f"HAYHOOKS_PIPELINES_S3_URI {message}")
+
+
+# -- a bundle is what was published (issue #20): oddities refused in one line, no traceback, no path -----
+
+
+@pytest.mark.parametrize(
+    ("entries", "problem"),
+    [
+        (
+            [("echo", b"a file"), ("echo/pipeline_wrapper.py", b"")],
+            "entry 'echo/pipeline_wrapper.py' is inside 'echo', which is a file",
+        ),
+        (
+            [("echo/pipeline_wrapper.py", b""), ("echo", b"a file")],
+            "entry 'echo/pipeline_wrapper.py' is inside 'echo', which is a file",
+        ),
+        (
+            [("echo/pipeline_wrapper.py", b"good"), ("echo/pipeline_wrapper.py", b"evil")],
+            "entry 'echo/pipeline_wrapper.py' appears twice",
+        ),
+        (
+            [("echo/pipeline_wrapper.py", b"good"), ("echo/./pipeline_wrapper.py", b"evil")],
+            "entry 'echo/pipeline_wrapper.py' appears twice",
+        ),
+    ],
+)
+def test_archive_oddities_are_refused_in_one_line(aws, echo_package, entries, problem):
+    with pytest.warns(UserWarning, match="Duplicate name") if entries[0][0] == entries[1][0] else nullcontext():
+        bundle = _zip(entries)
+    aws.put_object(Bucket=BUCKET, Key="odd.zip", Body=bundle)
+    with pytest.raises(UnsafeArchive) as err:
+        read_zip(bundle, max_bytes=10_000)
+    assert str(err.value) == problem
+    registry = load(f"s3://{BUCKET}/odd.zip", aws, echo_package)
+    error = f"bundle s3://{BUCKET}/odd.zip refused: {problem}"
+    assert _failed_source(registry) == error
+    assert_serving(registry, error=error)
+
+
+def test_a_file_and_a_folder_of_one_name_under_a_prefix_are_refused(aws, echo_package):
+    aws.put_object(Bucket=BUCKET, Key="p/other", Body=b"a file")
+    aws.put_object(Bucket=BUCKET, Key="p/other/pipeline_wrapper.py", Body=b"")
+    error = _failed_source(load(f"s3://{BUCKET}/p/", aws, echo_package))
+    assert error == f"s3://{BUCKET}/p/other/pipeline_wrapper.py: refused, it is inside 'other', which is a file"
+
+
+def test_an_unexpected_failure_while_writing_is_one_line_without_a_path(aws, folder, echo_package, monkeypatch):
+    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=True, label="v1", client=aws)
+
+    def disk_full(root, relative, data):
+        raise OSError(28, "No space left on device", str(root / relative))
+
+    monkeypatch.setattr("core.sources.s3.write_atomic", disk_full)
+    registry = load(uri, aws, echo_package)
+    error = f"{uri}: the S3 fetch failed: OSError: No space left on device"
+    assert _failed_source(registry) == error
+    assert_serving(registry, error=error)
+
+
+def test_a_fetch_process_that_dies_reports_one_line_and_logs_the_rest(empty_package, caplog):
+    from core.sources.collect import Pending
+
+    code = (
+        "import sys; sys.stderr.write('Traceback (most recent call last):\\n  File \"/var/task/x.py\"\\nBoom\\n'); "
+        "sys.exit(3)"
+    )
+    settings = fixture_settings(pipelines_dir=empty_package, pipelines_s3_uri=f"s3://{BUCKET}/p.zip")
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with caplog.at_level(logging.ERROR):
+        (report,) = Pending(settings, [], child=child).result()
+    assert report.error == f"s3://{BUCKET}/p.zip: the S3 fetch process failed (exit code 3)"
+    assert "/var/task/x.py" in caplog.text  # the operator still finds the traceback in the log
+
+
+def test_a_bundle_that_crashed_the_fetch_process_is_one_line_over_http(tmp_path, monkeypatch):
+    """The child process, against a moto server over HTTP: what /status says is one line, with no path."""
+    from core.sources.collect import begin
+    from infra.local_s3 import local_s3
+
+    with local_s3(BUCKET) as (env, client):
+        client.put_object(Bucket=BUCKET, Key="odd.zip", Body=_zip([("x", b"1"), ("x/pipeline_wrapper.py", b"")]))
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        package = tmp_path / "package"
+        shutil.copytree(FIXTURE_PIPELINES / "echo", package / "echo")
+        settings = fixture_settings(pipelines_dir=package, pipelines_s3_uri=f"s3://{BUCKET}/odd.zip")
+        reports = begin(settings).result()
+    error = f"bundle s3://{BUCKET}/odd.zip refused: entry 'x/pipeline_wrapper.py' is inside 'x', which is a file"
+    assert reports[-1].error == error
+
+
+# -- sizes are bounded by what the manifest says (issue #20) ---------------------------------------------
+
+
+def _manifest(files):
+    return json.dumps({"format": 1, "version": "v1", "files": files}).encode()
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        ({"size": -5}, "'echo/pipeline_wrapper.py' has size -5: a size is a whole number of bytes, 0 or more"),
+        ({"size": "12"}, "'echo/pipeline_wrapper.py' has size '12': a size is a whole number of bytes, 0 or more"),
+        ({"size": 1.5}, "'echo/pipeline_wrapper.py' has size 1.5: a size is a whole number of bytes, 0 or more"),
+        ({"size": True}, "'echo/pipeline_wrapper.py' has size True: a size is a whole number of bytes, 0 or more"),
+        ({"sha256": "abc"}, "'echo/pipeline_wrapper.py' has sha256 'abc': 64 hexadecimal digits expected"),
+    ],
+)
+def test_a_manifest_with_impossible_sizes_or_hashes_is_refused(aws, echo_package, entry, problem):
+    good = {"path": "echo/pipeline_wrapper.py", "size": 3, "sha256": "0" * 64}
+    aws.put_object(Bucket=BUCKET, Key="m/manifest.json", Body=_manifest([{**good, **entry}]))
+    registry = load(f"s3://{BUCKET}/m/", aws, echo_package)
+    error = f"s3://{BUCKET}/m/: manifest.json refused: {problem}"
+    assert _failed_source(registry) == error
+    assert_serving(registry, error=error)
+
+
+def test_a_manifest_listing_a_path_twice_is_refused(aws, echo_package):
+    entry = {"path": "echo/pipeline_wrapper.py", "size": 3, "sha256": "0" * 64}
+    aws.put_object(Bucket=BUCKET, Key="m/manifest.json", Body=_manifest([entry, entry]))
+    assert _failed_source(load(f"s3://{BUCKET}/m/", aws, echo_package)) == (
+        f"s3://{BUCKET}/m/: manifest.json refused: 'echo/pipeline_wrapper.py' appears twice"
+    )
+
+
+def test_a_manifest_that_understates_sizes_downloads_no_more_than_it_says(aws, folder, empty_package, monkeypatch):
+    """Three 600 KB objects listed as 10 bytes each, under a 1 MB cap: nothing past the stated size is read."""
+    from botocore.response import StreamingBody
+
+    for index in range(3):
+        (folder / "relative" / f"big{index}.bin").write_bytes(b"x" * 600_000)
+    uri = _unpinning_copy(aws, publish(folder, f"s3://{BUCKET}/pipelines/", bundle=False, client=aws))
+    manifest = json.loads(aws.get_object(Bucket=BUCKET, Key=_key(uri) + "manifest.json")["Body"].read())
+    for entry in manifest["files"]:
+        if entry["path"].endswith(".bin"):
+            entry["size"] = 10
+    aws.put_object(Bucket=BUCKET, Key=_key(uri) + "manifest.json", Body=json.dumps(manifest).encode())
+    read = []
+    original = StreamingBody.read
+
+    def counted(self, amt=None):
+        data = original(self, amt)
+        read.append(len(data))
+        return data
+
+    monkeypatch.setattr(StreamingBody, "read", counted)
+    registry = load(uri, aws, empty_package, pipelines_s3_max_mb=1)
+    reason = registry.failed["relative"].reason  # which of the three is first depends on the download order
+    assert re.match(re.escape(f"{uri}relative/big") + r"\d\.bin is 600000 bytes, the manifest says 10 ", reason)
+    assert sorted(registry.loaded) == ["echo_async", "yaml_echo"]
+    assert sum(read) < 64 * 1024  # the manifest and the small files, not 1.8 MB
+
+
+# -- the version name pins the content (issue #20) -------------------------------------------------------
+
+
+def _tamper(aws, uri, path, content):
+    """Overwrite one published file and rewrite the manifest to match: what someone with write access can do."""
+    key = _key(uri)
+    manifest = json.loads(aws.get_object(Bucket=BUCKET, Key=key + "manifest.json")["Body"].read())
+    for entry in manifest["files"]:
+        if entry["path"] == path:
+            entry.update(size=len(content), sha256=hashlib.sha256(content).hexdigest())
+    aws.put_object(Bucket=BUCKET, Key=key + path, Body=content)
+    aws.put_object(Bucket=BUCKET, Key=key + "manifest.json", Body=json.dumps(manifest).encode())
+
+
+EVIL = b"from core import BasePipelineWrapper\n\n\nclass PipelineWrapper(BasePipelineWrapper):\n    pass  # evil\n"
+
+
+def test_a_file_and_its_manifest_overwritten_in_place_are_refused(aws, folder, echo_package):
+    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=False, client=aws)
+    _tamper(aws, uri, "relative/pipeline_wrapper.py", EVIL)
+    registry = load(uri, aws, echo_package)
+    error = _failed_source(registry)
+    assert re.fullmatch(
+        re.escape(f"{uri}: manifest.json does not match the version name (its digest starts ")
+        + r"[0-9a-f]{24}, the name says [0-9a-f]{24}\): changed after publishing, refused",
+        error,
+    )
+    assert "relative" not in registry.loaded
+    assert_serving(registry, error=error)
+
+
+def test_a_published_prefix_whose_manifest_was_deleted_is_refused(aws, folder, echo_package):
+    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=False, client=aws)
+    aws.put_object(Bucket=BUCKET, Key=_key(uri) + "relative/pipeline_wrapper.py", Body=EVIL)
+    aws.delete_object(Bucket=BUCKET, Key=_key(uri) + "manifest.json")
+    assert _failed_source(load(uri, aws, echo_package)) == (
+        f"{uri}: manifest.json is missing, but the version name pins one: refused"
+    )
+
+
+def test_a_bundle_overwritten_in_place_is_refused(aws, folder, echo_package):
+    uri = publish(folder, f"s3://{BUCKET}/pipelines/", bundle=True, client=aws)
+    (folder / "relative" / "pipeline_wrapper.py").write_bytes(EVIL)
+    forged = publish(folder, f"s3://{BUCKET}/forged/", bundle=True, client=aws)  # a consistent bundle, new content
+    body = aws.get_object(Bucket=BUCKET, Key=_key(forged))["Body"].read()
+    aws.put_object(Bucket=BUCKET, Key=_key(uri), Body=body)
+    error = _failed_source(load(uri, aws, echo_package))
+    assert error.startswith(f"{uri}: manifest.json does not match the version name")
+
+
+def test_a_name_that_pins_nothing_loads_unpinned_with_a_warning(aws, folder, empty_package, caplog):
+    """A version published before names carried the manifest's digest, or a prefix named by hand."""
+    uri = _unpinning_copy(aws, publish(folder, f"s3://{BUCKET}/pipelines/", bundle=False, client=aws))
+    with caplog.at_level(logging.WARNING):
+        registry = load(uri, aws, empty_package)
+    assert sorted(registry.loaded) == ["echo_async", "relative", "yaml_echo"]
+    (s3,) = [s for s in registry.sources if s.kind == "s3"]
+    assert s3.ok and not s3.pinned
+    assert f"Pipelines source {uri} is not pinned" in caplog.text
