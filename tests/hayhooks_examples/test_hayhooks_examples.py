@@ -1,0 +1,172 @@
+"""Hayhooks 2.1.0's own examples, served by this project through the Lambda handler, answer as Hayhooks does.
+
+Each example comes from Hayhooks' sdist with only the import rule applied (`from hayhooks… import` →
+`from core… import`) plus the few edits in `cases.EDITS`; its model is tests/fake_openai.py and its web
+tests/fake_web.py, both on loopback. The expected answers are Hayhooks 2.1.0's own to the same requests,
+recorded by tests/hayhooks_examples/record.py into tests/fixtures/hayhooks_examples/expected/. Answers are
+compared after `exchange.normalise` (ids, timestamps, ports); `/status` on Hayhooks' keys only, since ours
+adds its own (`failed`, `sources`, …). One test per request, so a failure names the example and the request.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from core.settings import Settings
+from handler.entry import LambdaHandler
+from tests.fake_openai import fake_openai
+from tests.fake_web import fake_web
+from tests.hayhooks_examples import sdist
+from tests.hayhooks_examples.cases import EDITS, EXAMPLES, Example
+from tests.hayhooks_examples.exchange import run_example
+from tests.lambda_transport import LambdaTransport
+
+EXPECTED = Path(__file__).resolve().parents[1] / "fixtures" / "hayhooks_examples" / "expected"
+BY_NAME = {example.name: example for example in EXAMPLES}
+
+
+def expected(name: str) -> dict:
+    return json.loads((EXPECTED / f"{name}.json").read_text())
+
+
+def exchange_ids() -> list[tuple[str, str]]:
+    pairs = []
+    for example in EXAMPLES:
+        fixture = expected(example.name)
+        pairs += [(example.name, e["label"]) for e in fixture.get("exchanges", [])]
+    return pairs
+
+
+@pytest.fixture(scope="module")
+def fakes():
+    """The fake model and web, and the environment the examples' OpenAI clients read."""
+    saved = {k: os.environ.get(k) for k in ("OPENAI_BASE_URL", "OPENAI_API_KEY", "OPENAI_MODEL")}
+    with fake_openai() as openai_url, fake_web() as web:
+        os.environ.update(OPENAI_BASE_URL=openai_url, OPENAI_API_KEY="sk-fake")
+        os.environ.pop("OPENAI_MODEL", None)
+        try:
+            yield web
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+
+
+class Served:
+    """Each example cold-started once, in its own pipelines folder, and its requests sent once, in order."""
+
+    def __init__(self, web: str, root: Path) -> None:
+        self.web, self.root = web, root
+        self.handlers: dict[str, LambdaHandler] = {}
+        self.answers: dict[str, dict[str, dict]] = {}
+
+    def handler(self, example: Example) -> LambdaHandler:
+        if example.name not in self.handlers:
+            missing = [m for m in example.needs if importlib.util.find_spec(m) is None]
+            assert not missing, f"{example.name} needs {missing}: install requirements-dev.lock (make install)"
+            pipelines = sdist.deploy(
+                example.pipelines, self.root / example.name, edits=EDITS, web=self.web, import_rule=True
+            )
+            python_path = tuple(str(sdist.examples_dir() / p) for p in example.python_path)
+            self.handlers[example.name] = LambdaHandler(
+                Settings(pipelines_dir=pipelines, additional_python_path=python_path)
+            )
+        return self.handlers[example.name]
+
+    def answer(self, example: Example, label: str) -> dict:
+        if example.name not in self.answers:
+            transport = LambdaTransport(self.handler(example))
+            with httpx.Client(transport=transport, base_url="https://lambda.test") as client:
+                entries = run_example(client, example, self.web)
+            self.answers[example.name] = {e["label"]: e for e in entries}
+        return self.answers[example.name][label]
+
+
+@pytest.fixture(scope="module")
+def served(fakes, tmp_path_factory) -> Served:
+    return Served(fakes, tmp_path_factory.mktemp("hayhooks-examples"))
+
+
+def only_hayhooks_keys(ours: Any, theirs: Any) -> Any:
+    """`ours` cut to the keys `theirs` has, at the top level (for /status, where ours adds keys)."""
+    if isinstance(ours, dict) and isinstance(theirs, dict):
+        return {k: v for k, v in ours.items() if k in theirs}
+    return ours
+
+
+@pytest.mark.parametrize(("name", "label"), exchange_ids(), ids=[f"{n}:{label}" for n, label in exchange_ids()])
+def test_answers_as_hayhooks(served, name, label):
+    example = BY_NAME[name]
+    recorded = next(e for e in expected(name)["exchanges"] if e["label"] == label)
+    ours = served.answer(example, label)
+    assert ours["request"] == recorded["request"], "the fixture is stale: re-record (tests/hayhooks_examples/record.py)"
+    want, got = recorded["answer"], dict(ours["answer"])
+    if recorded["request"]["path"] == "/status":
+        got["body"] = only_hayhooks_keys(got["body"], want["body"])
+    assert got == want
+
+
+REFUSED = [e.name for e in EXAMPLES if "startup_refused" in expected(e.name)]
+
+
+@pytest.mark.parametrize("name", REFUSED)
+def test_refuses_what_hayhooks_refuses(served, name):
+    """Hayhooks (durable mode off) will not start with a durable wrapper; here it is not served, and says why.
+
+    Not failing the whole cold start is this project's rule for any pipeline that cannot load.
+    """
+    example = BY_NAME[name]
+    registry = served.handler(example).registry
+    [pipeline] = example.pipelines
+    assert pipeline not in registry.loaded
+    assert "durable" in (registry.failure_detail(pipeline) or "").lower()
+
+
+def test_every_fixture_belongs_to_a_case():
+    assert sorted(p.stem for p in EXPECTED.glob("*.json")) == sorted(BY_NAME)
+
+
+def test_the_import_rule():
+    source = (
+        "from hayhooks import BasePipelineWrapper, log\n"
+        "from hayhooks.open_webui import create_status_event\n"
+        "from hayhooks.server.tracing import trace_operation\n"
+        "from hayhooks.server.utils.base_pipeline_wrapper import BasePipelineWrapper\n"
+        "    from hayhooks import (\n        log,\n    )\n"
+        "import hayhooks_plus\n"
+    )
+    assert sdist.apply_import_rule(source) == (
+        "from core import BasePipelineWrapper, log\n"
+        "from core.open_webui import create_status_event\n"
+        "from core.tracing import trace_operation\n"
+        "from core.utils.base_pipeline_wrapper import BasePipelineWrapper\n"
+        "    from core import (\n        log,\n    )\n"
+        "import hayhooks_plus\n"
+    )
+
+
+def test_every_edit_applies_once(tmp_path):
+    """An edit whose text moved would leave an example calling the internet: `deploy` refuses instead."""
+    for example in EXAMPLES:
+        sdist.deploy(
+            example.pipelines, tmp_path / example.name, edits=EDITS, web="http://127.0.0.1:9", import_rule=True
+        )
+    edited = {f for f in EDITS}
+    deployed_sources = {
+        f"{folder}/{p.relative_to(sdist.examples_dir() / folder).as_posix()}"
+        for example in EXAMPLES
+        for folder in example.pipelines.values()
+        for p in (sdist.examples_dir() / folder).rglob("*.py")
+    }
+    assert edited <= deployed_sources
+    with pytest.raises(sdist.EditDidNotApply):
+        sdist.apply_edits("x.py", "nothing here", {"x.py": [("time.sleep(3)", "")]}, web="")
