@@ -10,25 +10,23 @@ adds its own (`failed`, `sources`, …). One test per request, so a failure name
 
 from __future__ import annotations
 
+import difflib
 import importlib.util
+import itertools
 import json
-import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from core.settings import Settings
 from handler.entry import LambdaHandler
-from tests.fake_openai import fake_openai
-from tests.fake_web import fake_web
-from tests.hayhooks_examples import sdist
+from tests.hayhooks_examples import ours, sdist
 from tests.hayhooks_examples.cases import EDITS, EXAMPLES, Example
-from tests.hayhooks_examples.exchange import run_example
-from tests.lambda_transport import LambdaTransport
 
-EXPECTED = Path(__file__).resolve().parents[1] / "fixtures" / "hayhooks_examples" / "expected"
+ROOT = Path(__file__).resolve().parents[2]
+EXPECTED = ROOT / "tests" / "fixtures" / "hayhooks_examples" / "expected"
 BY_NAME = {example.name: example for example in EXAMPLES}
 
 
@@ -44,23 +42,6 @@ def exchange_ids() -> list[tuple[str, str]]:
     return pairs
 
 
-@pytest.fixture(scope="module")
-def fakes():
-    """The fake model and web, and the environment the examples' OpenAI clients read."""
-    saved = {k: os.environ.get(k) for k in ("OPENAI_BASE_URL", "OPENAI_API_KEY", "OPENAI_MODEL")}
-    with fake_openai() as openai_url, fake_web() as web:
-        os.environ.update(OPENAI_BASE_URL=openai_url, OPENAI_API_KEY="sk-fake")
-        os.environ.pop("OPENAI_MODEL", None)
-        try:
-            yield web
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
-
-
 class Served:
     """Each example cold-started once, in its own pipelines folder, and its requests sent once, in order."""
 
@@ -73,27 +54,20 @@ class Served:
         if example.name not in self.handlers:
             missing = [m for m in example.needs if importlib.util.find_spec(m) is None]
             assert not missing, f"{example.name} needs {missing}: install requirements-dev.lock (make install)"
-            pipelines = sdist.deploy(
-                example.pipelines, self.root / example.name, edits=EDITS, web=self.web, import_rule=True
-            )
-            python_path = tuple(str(sdist.examples_dir() / p) for p in example.python_path)
-            self.handlers[example.name] = LambdaHandler(
-                Settings(pipelines_dir=pipelines, additional_python_path=python_path)
-            )
+            self.handlers[example.name] = ours.cold_start(example, self.web, self.root / example.name, import_rule=True)
         return self.handlers[example.name]
 
     def answer(self, example: Example, label: str) -> dict:
         if example.name not in self.answers:
-            transport = LambdaTransport(self.handler(example))
-            with httpx.Client(transport=transport, base_url="https://lambda.test") as client:
-                entries = run_example(client, example, self.web)
+            entries = ours.ask(self.handler(example), example, self.web)
             self.answers[example.name] = {e["label"]: e for e in entries}
         return self.answers[example.name][label]
 
 
 @pytest.fixture(scope="module")
-def served(fakes, tmp_path_factory) -> Served:
-    return Served(fakes, tmp_path_factory.mktemp("hayhooks-examples"))
+def served(tmp_path_factory):
+    with ours.fakes() as web:
+        yield Served(web, tmp_path_factory.mktemp("hayhooks-examples"))
 
 
 def only_hayhooks_keys(ours: Any, theirs: Any) -> Any:
@@ -112,7 +86,21 @@ def test_answers_as_hayhooks(served, name, label):
     want, got = recorded["answer"], dict(ours["answer"])
     if recorded["request"]["path"] == "/status":
         got["body"] = only_hayhooks_keys(got["body"], want["body"])
-    assert got == want
+    assert got == want, json_diff(want, got)
+
+
+def json_diff(want: Any, got: Any, limit: int = 80) -> str:
+    """A unified diff of the two answers as indented JSON: Hayhooks' (-) against ours (+)."""
+    lines = difflib.unified_diff(
+        json.dumps(want, indent=1, sort_keys=True).splitlines(),
+        json.dumps(got, indent=1, sort_keys=True).splitlines(),
+        "hayhooks",
+        "ours",
+        lineterm="",
+        n=2,
+    )
+    shown = list(itertools.islice(lines, limit))
+    return "\n" + "\n".join(shown)
 
 
 REFUSED = [e.name for e in EXAMPLES if "startup_refused" in expected(e.name)]
@@ -170,3 +158,41 @@ def test_every_edit_applies_once(tmp_path):
     assert edited <= deployed_sources
     with pytest.raises(sdist.EditDidNotApply):
         sdist.apply_edits("x.py", "nothing here", {"x.py": [("time.sleep(3)", "")]}, web="")
+
+
+# Examples whose Hayhooks imports reach every kind of module the rule maps: `hayhooks` itself (also from a
+# sibling module: agent_codex/weather.py), hayhooks.open_webui, hayhooks.events, hayhooks.chainlit_events,
+# hayhooks.server.tracing and hayhooks.durable.
+UNTOUCHED = [
+    "agent_codex",
+    "chainlit_weather_agent",
+    "open_webui_agent_on_tool_calls",
+    "custom_tracing",
+    "shared_code_between_wrappers",
+    "durable_execution",
+]
+
+
+@pytest.fixture(scope="module")
+def untouched(tmp_path_factory) -> dict:
+    result = tmp_path_factory.mktemp("untouched") / "result.json"
+    command = [sys.executable, "-m", "tests.hayhooks_examples.untouched", str(result), *UNTOUCHED]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:] + done.stdout[-3000:]
+    return json.loads(result.read_text())
+
+
+@pytest.mark.parametrize("name", UNTOUCHED)
+def test_answers_as_hayhooks_with_imports_untouched_and_hayhooks_not_installed(untouched, name):
+    fixture = expected(name)
+    if "startup_refused" in fixture:
+        [pipeline] = BY_NAME[name].pipelines
+        assert "durable" in (untouched[name]["failed"].get(pipeline) or "").lower()
+        return
+    got = {e["label"]: e for e in untouched[name]["exchanges"]}
+    for recorded in fixture["exchanges"]:
+        ours_answer = dict(got[recorded["label"]]["answer"])
+        if recorded["request"]["path"] == "/status":
+            assert ours_answer["body"]["hayhooks_imports"] == dict.fromkeys(BY_NAME[name].pipelines, "core")
+            ours_answer["body"] = only_hayhooks_keys(ours_answer["body"], recorded["answer"]["body"])
+        assert ours_answer == recorded["answer"], f"{recorded['label']}: {json_diff(recorded['answer'], ours_answer)}"
