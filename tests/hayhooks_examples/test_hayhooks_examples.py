@@ -4,8 +4,9 @@ Each example comes from Hayhooks' sdist with only the import rule applied (`from
 `from core… import`) plus the few edits in `cases.EDITS`; its model is tests/fake_openai.py and its web
 tests/fake_web.py, both on loopback. The expected answers are Hayhooks 2.1.0's own to the same requests,
 recorded by tests/hayhooks_examples/record.py into tests/fixtures/hayhooks_examples/expected/. Answers are
-compared after `exchange.normalise` (ids, timestamps, ports); `/status` on Hayhooks' keys only, since ours
-adds its own (`failed`, `sources`, …). One test per request, so a failure names the example and the request.
+compared after `exchange.normalise` (ids, timestamps, ports) and after undoing the deliberate differences of
+`differences.DIFFERENCES`; `/status` on Hayhooks' keys only, since ours adds its own (`failed`, `sources`, …).
+One test per request, so a failure names the example and the request.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import pytest
 from handler.entry import LambdaHandler
 from tests.hayhooks_examples import ours, sdist
 from tests.hayhooks_examples.cases import EDITS, EXAMPLES, Example
+from tests.hayhooks_examples.differences import as_hayhooks
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPECTED = ROOT / "tests" / "fixtures" / "hayhooks_examples" / "expected"
@@ -83,7 +85,7 @@ def test_answers_as_hayhooks(served, name, label):
     recorded = next(e for e in expected(name)["exchanges"] if e["label"] == label)
     ours = served.answer(example, label)
     assert ours["request"] == recorded["request"], "the fixture is stale: re-record (tests/hayhooks_examples/record.py)"
-    want, got = recorded["answer"], dict(ours["answer"])
+    want, got = recorded["answer"], as_hayhooks(recorded["request"], ours["answer"])
     if recorded["request"]["path"] == "/status":
         got["body"] = only_hayhooks_keys(got["body"], want["body"])
     assert got == want, json_diff(want, got)
@@ -191,7 +193,7 @@ def test_answers_as_hayhooks_with_imports_untouched_and_hayhooks_not_installed(u
         return
     got = {e["label"]: e for e in untouched[name]["exchanges"]}
     for recorded in fixture["exchanges"]:
-        ours_answer = dict(got[recorded["label"]]["answer"])
+        ours_answer = as_hayhooks(recorded["request"], got[recorded["label"]]["answer"])
         if recorded["request"]["path"] == "/status":
             assert ours_answer["body"]["hayhooks_imports"] == dict.fromkeys(BY_NAME[name].pipelines, "core")
             ours_answer["body"] = only_hayhooks_keys(ours_answer["body"], recorded["answer"]["body"])
