@@ -15,6 +15,7 @@ from core.auth import ApiKeyMiddleware
 from core.lazy import LazyLoadMiddleware
 from core.limits import RequestLimitsMiddleware
 from core.openai import chat as openai_chat
+from core.openai import files as openai_files
 from core.openai import models as openai_models
 from core.openai import responses as openai_responses
 from core.registry import FailedPipeline, LoadedPipeline, Registry
@@ -99,6 +100,7 @@ def create_app(
     app.include_router(openai_models.router)
     app.include_router(openai_chat.router)
     app.include_router(openai_responses.router)
+    app.include_router(openai_files.router)
     # fixed routes after the run routes: a request is matched against routes in order, and runs are the hot path
     fixed = [r for r in app.router.routes[len(docs_routes) :] if r not in run_routes] + docs_routes
     app.router.routes[:] = run_routes + fixed

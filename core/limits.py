@@ -110,6 +110,19 @@ class RequestLimitsMiddleware:
         )
 
 
+# Room the Lambda event takes besides the body: the request's headers (twice in REST API events, as
+# `headers` and `multiValueHeaders`) and about 2 KB of request context, rounded up.
+_EVENT_CONTEXT_BYTES = 8 * 1024
+
+
+def largest_binary_body(max_body: int, max_header_bytes: int) -> int:
+    """The largest binary body (a multipart upload) whose event fits `max_body` once API Gateway or a
+    Function URL has base64-encoded it (4 bytes for every 3) next to the headers. A larger one never
+    reaches the function on Lambda: Lambda refuses the invocation with an error of its own."""
+    room = max_body - 2 * max_header_bytes - _EVENT_CONTEXT_BYTES
+    return max(room, 0) // 4 * 3
+
+
 def _undecodable(body: bytes) -> dict | None:
     """FastAPI's json_invalid error for a JSON body that is not text in a JSON encoding, else None.
 

@@ -236,17 +236,33 @@ def _call_setup(wrapper: object, candidate: Candidate, *, yaml: bool) -> None:
 
 def _warm(wrapper: object, candidate: Candidate) -> None:
     """First-run costs paid at cold start: Haystack's `Pipeline.warm_up()` (models, clients), then the
-    wrapper's own optional `warm_up()` (e.g. one small query), so the first request costs what others do."""
+    wrapper's own optional `warm_up()` (e.g. one small query), so the first request costs what others do.
+
+    A failing `pipeline.warm_up()` does not fail the pipeline: Hayhooks never calls it at deploy (a generator
+    whose API key is missing loads there), and `Pipeline.run` calls it again, so each run answers the same
+    error until it is fixed. The wrapper's own `warm_up()` is only ever called here; a wrapper left half set up
+    by it fails to load, with the reason, rather than failing its runs in ways that hide the cause.
+    """
     pipeline = getattr(wrapper, "pipeline", None)
-    for where, hook in (
-        ("pipeline.warm_up()", getattr(pipeline, "warm_up", None)),
-        ("PipelineWrapper.warm_up()", getattr(wrapper, "warm_up", None)),
-    ):
-        if callable(hook):
-            try:
-                hook()
-            except _PIPELINE_ERRORS as exc:
-                raise LoadFailure("setup", f"{where} raised {_describe(exc)}{_location(exc, candidate.path)}") from exc
+    pipeline_warm_up = getattr(pipeline, "warm_up", None)
+    if callable(pipeline_warm_up):
+        try:
+            pipeline_warm_up()
+        except _PIPELINE_ERRORS as exc:
+            logger.warning(
+                "Pipeline '%s': pipeline.warm_up() raised %s%s; loaded anyway (Hayhooks does not warm up at "
+                "deploy): its runs will answer this error until it is fixed",
+                candidate.name,
+                _describe(exc),
+                _location(exc, candidate.path),
+            )
+    wrapper_warm_up = getattr(wrapper, "warm_up", None)
+    if callable(wrapper_warm_up):
+        try:
+            wrapper_warm_up()
+        except _PIPELINE_ERRORS as exc:
+            where = "PipelineWrapper.warm_up()"
+            raise LoadFailure("setup", f"{where} raised {_describe(exc)}{_location(exc, candidate.path)}") from exc
 
 
 def _run_spec(candidate: Candidate, wrapper: object) -> RunEndpointSpec | None:

@@ -2,7 +2,9 @@
 
 Items are concatenated: strings and bytes as they are, Haystack `StreamingChunk`s by their content
 (or their reasoning text when they carry no content), `None` as nothing, anything else as JSON
-(falling back to `str`). Hayhooks `PipelineEvent`s (UI events) are skipped.
+(falling back to `str`). `PipelineEvent`s (UI events, for the OpenAI endpoints) are skipped.
+
+A Hayhooks `SSEStream(generator)` is sent as `text/event-stream` instead: each item one `data:` message.
 
 Under `make run` the body streams. On Lambda, API Gateway delivers a response whole, so the generator is
 drained before the response starts: an exception half-way is then a normal 500 with a JSON body, not a
@@ -29,10 +31,10 @@ def format_item(item: Any) -> str | bytes | None:
         return item
     if item is None:
         return ""
-    kind = type(item).__name__
-    if kind == "PipelineEvent":
+    kinds = _class_names(item)
+    if "PipelineEvent" in kinds:  # UI events (Open WebUI's, Chainlit's too) belong to the OpenAI endpoints
         return None
-    if kind == "StreamingChunk":
+    if "StreamingChunk" in kinds:
         if item.content:
             return item.content
         reasoning = getattr(item, "reasoning", None)
@@ -43,36 +45,90 @@ def format_item(item: Any) -> str | bytes | None:
         return str(item)
 
 
+def _class_names(item: Any) -> set[str]:
+    """By name, not isinstance: neither `core.events` nor Haystack is imported for a pipeline that never
+    yields them, and `hayhooks.events.PipelineEvent` (the real package, when installed) is skipped too."""
+    return {cls.__name__ for cls in type(item).__mro__}
+
+
 def _bytes(part: str | bytes) -> bytes:
     return part if isinstance(part, bytes) else part.encode()
 
 
-async def drain(result: Iterator[Any] | AsyncIterator[Any]) -> Response:
-    """The whole stream as one text/plain response (sync generators are iterated inline)."""
+def is_stream(result: Any) -> bool:
+    """A generator, or Hayhooks' `SSEStream` around one (matched by name: it may be Hayhooks' own class)."""
+    return isinstance(result, STREAM_TYPES) or _is_sse_stream(result)
+
+
+def _is_sse_stream(result: Any) -> bool:
+    return type(result).__name__ == "SSEStream" and hasattr(result, "stream")
+
+
+def _unwrap(result: Any) -> tuple[Iterator[Any] | AsyncIterator[Any], bool]:
+    """The generator to iterate, and whether its items go out as server-sent events."""
+    if not _is_sse_stream(result):
+        return result, False
+    if not isinstance(result.stream, STREAM_TYPES):
+        raise TypeError(f"SSEStream.stream must be a generator or async generator (got type {type(result.stream)!r})")
+    return result.stream, True
+
+
+def sse_message(part: str | bytes) -> str:
+    """One item as one SSE message: each of its lines a `data:` line (an empty item is an empty `data:`)."""
+    text = part.decode("utf-8", errors="replace") if isinstance(part, bytes) else part
+    lines = text.splitlines()
+    if not lines:
+        return "data:\n\n"
+    return "".join(f"data: {line}\n" for line in lines) + "\n"
+
+
+def _render(item: Any, sse: bool) -> str | bytes | None:
+    part = format_item(item)
+    return sse_message(part) if sse and part is not None else part
+
+
+def _media_type(sse: bool) -> str:
+    return "text/event-stream" if sse else "text/plain"
+
+
+async def drain(result: Any) -> Response:
+    """The whole stream as one response (sync generators are iterated inline)."""
+    items, sse = _unwrap(result)
     parts: list[bytes] = []
-    if isinstance(result, AsyncIterator):
-        async for item in result:
-            if (part := format_item(item)) is not None:
+    if isinstance(items, AsyncIterator):
+        async for item in items:
+            if (part := _render(item, sse)) is not None:
                 parts.append(_bytes(part))
     else:
-        for item in result:
-            if (part := format_item(item)) is not None:
+        for item in items:
+            if (part := _render(item, sse)) is not None:
                 parts.append(_bytes(part))
-    return Response(b"".join(parts), media_type="text/plain")
+    return Response(b"".join(parts), media_type=_media_type(sse))
 
 
-def stream(result: Iterator[Any] | AsyncIterator[Any]) -> StreamingResponse:
-    if isinstance(result, AsyncIterator):
+def stream(result: Any) -> StreamingResponse:
+    items, sse = _unwrap(result)
+    if isinstance(items, AsyncIterator):
 
         async def agen() -> AsyncIterator[str | bytes]:
-            async for item in result:
-                if (part := format_item(item)) is not None:
-                    yield part
+            try:
+                async for item in items:
+                    if (part := _render(item, sse)) is not None:
+                        yield part
+            finally:
+                await items.aclose()  # type: ignore[union-attr]  # a client gone: the generator's cleanup runs
 
-        return StreamingResponse(agen(), media_type="text/plain")
-    return StreamingResponse(
-        (part for item in result if (part := format_item(item)) is not None), media_type="text/plain"
-    )
+        return StreamingResponse(agen(), media_type=_media_type(sse))
+
+    def gen() -> Iterator[str | bytes]:
+        try:
+            for item in items:
+                if (part := _render(item, sse)) is not None:
+                    yield part
+        finally:
+            items.close()  # type: ignore[union-attr]
+
+    return StreamingResponse(gen(), media_type=_media_type(sse))
 
 
 def remove_temp_file_after_sending(response: Response) -> Response:

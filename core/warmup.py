@@ -105,7 +105,7 @@ def warm_up(app: Any, run_routes: list[tuple[str, bool]], *, shared_paths: bool 
         for name, multipart in run_routes:
             # a body no route accepts: invalid JSON, or multipart without a boundary (a 400)
             await _request(app, "POST", f"/{name}/run", b"multipart/form-data" if multipart else b"application/json")
-        for path in ("/v1/chat/completions", "/v1/responses"):
+        for path in ("/v1/chat/completions", "/v1/responses", "/v1/files"):
             await _request(app, "POST", path)
         if shared_paths:
             await _request(app, "GET", "/status")

@@ -20,6 +20,10 @@ RUN_METHODS = (
     "run_response_async",
     "run_response",
 )
+# `POST /v1/files` goes to the first wrapper (by pipeline name) with one of these; as in Hayhooks they do not
+# count as run methods (a wrapper with only these does not load). The async one is ours: Hayhooks has only
+# the sync method, which it calls in a thread.
+FILE_UPLOAD_METHODS = ("run_file_upload_async", "run_file_upload")
 
 
 class BasePipelineWrapper(ABC):
@@ -66,6 +70,16 @@ class BasePipelineWrapper(ABC):
         raise NotImplementedError
 
     async def run_response_async(self, model: str, input_items: list[dict], body: dict) -> Any:
+        raise NotImplementedError
+
+    def run_file_upload(self, filename: str | None, content_type: str | None, content: bytes, purpose: str) -> Any:
+        """Keep a file sent to `POST /v1/files`; return an OpenAI file object (a dict with `id`, `bytes`,
+        `created_at`, `filename`, `purpose`), whose `id` later requests can refer to."""
+        raise NotImplementedError
+
+    async def run_file_upload_async(
+        self, filename: str | None, content_type: str | None, content: bytes, purpose: str
+    ) -> Any:
         raise NotImplementedError
 
 

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from core.openai.dispatch import CHAT, ERROR_RESPONSES, as_async, call_wrapper, chunk_text, collect_text
+from core.openai.dispatch import CHAT, ERROR_RESPONSES, as_async, call_wrapper, collect_text
 from core.openai.sse import respond
 
 router = APIRouter(tags=["openai"])
@@ -63,6 +63,15 @@ def _tool_call_delta(call: Any) -> dict[str, Any]:
     return delta
 
 
+def _text_of(chunk: Any) -> str:
+    """A text chunk's content; an object without `content` (a dict, None) is sent as its `str()`, as in Hayhooks."""
+    if isinstance(chunk, str):
+        return chunk
+    if hasattr(chunk, "content"):
+        return chunk.content if isinstance(chunk.content, str) else "" if chunk.content is None else str(chunk.content)
+    return str(chunk)
+
+
 class ChatEncoder:
     """Chunks → `chat.completion.chunk` SSE messages, a closing `finish_reason: "stop"`, then `[DONE]`."""
 
@@ -72,7 +81,8 @@ class ChatEncoder:
         self.finished = False
 
     def _data(self, payload: dict) -> str:
-        return f"data: {json.dumps(payload)}\n\n"
+        # chunks are written as Hayhooks' pydantic models write them: compact, non-ASCII kept as is
+        return f"data: {json.dumps(payload, separators=(',', ':'), ensure_ascii=False)}\n\n"
 
     def _chunk(self, delta: dict[str, Any], finish_reason: str | None = None) -> str:
         self.sent_chunks = True
@@ -87,7 +97,8 @@ class ChatEncoder:
         if isinstance(chunk, dict) and chunk.get("object") in ("chat.completion", "chat.completion.chunk"):
             return [self._data(chunk)]  # a complete chunk built by the wrapper
         if callable(getattr(chunk, "to_event_dict", None)):
-            return [self._data({"event": chunk.to_event_dict()})]  # e.g. Open WebUI status events
+            # e.g. Open WebUI status events; written with json.dumps' defaults, as Hayhooks does
+            return [f"data: {json.dumps({'event': chunk.to_event_dict()})}\n\n"]
         finish_reason = getattr(chunk, "finish_reason", None)
         reasoning = getattr(chunk, "reasoning", None)
         if reasoning is not None:
@@ -98,7 +109,7 @@ class ChatEncoder:
         tool_calls = getattr(chunk, "tool_calls", None)
         if tool_calls:
             return [self._chunk(_message(None, tool_calls=[_tool_call_delta(c) for c in tool_calls]), finish_reason)]
-        return [self._chunk(_message(chunk_text(chunk)), finish_reason)]
+        return [self._chunk(_message(_text_of(chunk)), finish_reason)]
 
     def finish(self) -> list[str]:
         closing = [self._chunk(_message(""), "stop")] if self.sent_chunks and not self.finished else []

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from core.openai.dispatch import ERROR_RESPONSES, RESPONSES, as_async, call_wrapper, chunk_text, collect_text
+from core.openai.dispatch import ERROR_RESPONSES, RESPONSES, as_async, call_wrapper, collect_text
 from core.openai.sse import respond
 
 router = APIRouter(tags=["openai"])
@@ -23,14 +23,22 @@ class ResponsesRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
     model: str = Field(description="The pipeline to run")
     input: str | list[dict[str, Any]] | None = Field(default=None, description="Text, or a list of input items")
+    # the fields Hayhooks 2.1.0 declares, in its order: the wrapper's `body` has the same keys
     instructions: str | None = None
     stream: bool = False
     tools: list[dict[str, Any]] | None = None
     tool_choice: str | dict[str, Any] | None = None
-    temperature: float | None = None
     top_p: float | None = None
+    top_logprobs: int | None = None
+    temperature: float | None = None
     max_output_tokens: int | None = None
     previous_response_id: str | None = None
+    parallel_tool_calls: bool | None = None
+    stream_options: dict[str, Any] | None = None
+    text: dict[str, Any] | None = None
+    reasoning: dict[str, Any] | None = None
+    store: bool | None = None
+    service_tier: str | None = None
     metadata: dict[str, Any] | None = None
 
 
@@ -63,6 +71,41 @@ def _response(response_id: str, model: str, created: int, status: str, output: l
 def _text_item(item_id: str, text: str, status: str = "completed") -> dict[str, Any]:
     content = [{"type": "output_text", "text": text, "annotations": []}] if status == "completed" else []
     return {"id": item_id, "type": "message", "status": status, "role": "assistant", "content": content}
+
+
+def _function_call_deltas(chunk: Any, current: dict[str, Any] | None) -> list[tuple[str, str | None, Any]] | None:
+    """`(call_id, name, arguments)` for each function-call delta the chunk carries, None if it carries none.
+
+    Two shapes, as Hayhooks reads them: Haystack's `tool_calls` (`ToolCallDelta`s; a delta without an id
+    continues the open call) or explicit `function_call_id` / `_name` / `_arguments` attributes.
+    """
+    if getattr(chunk, "function_call_id", None) is not None and hasattr(chunk, "function_call_arguments"):
+        return [
+            (str(chunk.function_call_id), getattr(chunk, "function_call_name", None), chunk.function_call_arguments)
+        ]
+    tool_calls = getattr(chunk, "tool_calls", None)
+    if not tool_calls:
+        return None
+    deltas = []
+    for call in tool_calls:
+        call_id = getattr(call, "id", None)
+        if call_id is None:
+            call_id = current["call_id"] if current else f"call_{uuid.uuid4().hex}"
+        name = getattr(call, "tool_name", None) or getattr(call, "name", None)
+        deltas.append((str(call_id), name, getattr(call, "arguments", None)))
+    return deltas
+
+
+def _text_of(chunk: Any) -> str:
+    """A text chunk's content; an object without `content` (a dict, None) as its `str()`, as in Hayhooks."""
+    if isinstance(chunk, str):
+        return chunk
+    content = getattr(chunk, "content", None)
+    if isinstance(content, str):
+        return content
+    if hasattr(chunk, "content"):
+        return "" if content is None else str(content)
+    return str(chunk)
 
 
 class ResponsesEncoder:
@@ -112,7 +155,7 @@ class ResponsesEncoder:
                 "type": "function_call",
                 "status": "completed",
                 "call_id": item["call_id"],
-                "name": item["name"],
+                "name": item["name"] or "function",
                 "arguments": joined,
             }
             events = [self._event("response.function_call_arguments.done", **base, arguments=joined)]
@@ -149,36 +192,12 @@ class ResponsesEncoder:
                     )
                 )
             return events + self._delta("reasoning", "response.reasoning_summary_text.delta", text, summary_index=0)
-        for call in getattr(chunk, "tool_calls", None) or []:
-            events += self._close("reasoning") + self._close("text")
-            current = self.open.get("function")
-            call_id = getattr(call, "id", None) or (current["call_id"] if current else f"call_{uuid.uuid4().hex}")
-            if current and current["call_id"] != call_id:
-                events += self._close("function")
-            name = getattr(call, "tool_name", None) or getattr(call, "name", None)
-            if "function" not in self.open:
-                item_id = _hex_id("fc")
-                events += self._open(
-                    "function",
-                    {
-                        "id": item_id,
-                        "type": "function_call",
-                        "status": "in_progress",
-                        "call_id": call_id,
-                        "name": name or "function",
-                        "arguments": "",
-                    },
-                    call_id=call_id,
-                    name=name or "function",
-                )
-            elif name:
-                self.open["function"]["name"] = name
-            arguments = getattr(call, "arguments", None)
-            if arguments:
-                events += self._delta("function", "response.function_call_arguments.delta", str(arguments))
-        if getattr(chunk, "tool_calls", None):
+        calls = _function_call_deltas(chunk, self.open.get("function"))
+        if calls is not None:
+            for call_id, name, arguments in calls:
+                events += self._function_call_delta(call_id, name, arguments)
             return events
-        text = chunk_text(chunk)
+        text = _text_of(chunk)
         if not text:
             return events
         events += self._close("reasoning") + self._close("function")
@@ -195,6 +214,29 @@ class ResponsesEncoder:
                 )
             )
         return events + self._delta("text", "response.output_text.delta", text, content_index=0)
+
+    def _function_call_delta(self, call_id: str, name: str | None, arguments: Any) -> list[str]:
+        events = self._close("reasoning") + self._close("text")
+        current = self.open.get("function")
+        if current and current["call_id"] != call_id:
+            events += self._close("function")
+        if "function" not in self.open:
+            item_id = _hex_id("fc")
+            item = {
+                "id": item_id,
+                "type": "function_call",
+                "status": "in_progress",
+                "call_id": call_id,
+                "name": name or "function",
+                "arguments": "",
+            }
+            events += self._open("function", item, call_id=call_id, name=name or "function")
+        if name is not None:
+            self.open["function"]["name"] = name
+        delta = "" if arguments is None else str(arguments)
+        if delta:
+            events += self._delta("function", "response.function_call_arguments.delta", delta)
+        return events
 
     def _delta(self, kind: str, event: str, delta: str, **extra: Any) -> list[str]:
         item = self.open[kind]

@@ -19,7 +19,7 @@ from core.access_log import current_pipeline
 from core.deadline import Deadline, budget_seconds
 from core.redact import redact
 from core.registry import LoadedPipeline
-from core.responses import STREAM_TYPES, drain, remove_temp_file_after_sending, stream
+from core.responses import drain, is_stream, remove_temp_file_after_sending, stream
 
 logger = logging.getLogger("core.run")
 
@@ -66,7 +66,7 @@ def add_run_route(
             result = await run_in_threadpool(method, **payload)
         if isinstance(result, Response):
             return remove_temp_file_after_sending(result)
-        if isinstance(result, STREAM_TYPES):
+        if is_stream(result):
             return await drain(result) if sync_inline else stream(result)
         if response_model is None:
             return result

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, model_serializer
 
 from core.registry import LoadedPipeline
 from core.routes.lookup import loaded_or_raise
-from core.wrapper import implements
+from core.wrapper import FILE_UPLOAD_METHODS, implements
 
 router = APIRouter(tags=["status"])
 
@@ -128,8 +128,8 @@ def _summary(pipeline: LoadedPipeline) -> dict[str, Any]:
     ):
         if any(implements(wrapper_cls, m) for m in methods):
             capabilities.append(flag)
-    if pipeline.run is not None and pipeline.run.requires_files:
-        capabilities.append("file_upload")
+    if any(implements(wrapper_cls, m) for m in FILE_UPLOAD_METHODS):
+        capabilities.append("file_upload")  # takes `POST /v1/files` (Hayhooks' meaning), not a multipart run
     return {
         "name": pipeline.name,
         "type": "pipeline" if kind in ("Pipeline", "AsyncPipeline") else "agent" if kind == "Agent" else "unknown",

@@ -1,3 +1,4 @@
+import logging
 import sys
 from pathlib import Path
 
@@ -5,6 +6,8 @@ import pytest
 
 from core.loader import PACKAGE_ROOT, discover, load_registry, module_name_for
 from core.settings import SettingsError
+from handler.entry import LambdaHandler
+from tests.apigw import Context, http_v2, parse
 from tests.conftest import FIXTURE_PIPELINES, fixture_settings
 
 
@@ -145,6 +148,7 @@ def test_additional_python_path_never_shadows_installed_packages(tmp_path):
 
 
 def test_warm_up_hooks_run_once_at_load(tmp_path):
+    """The wrapper's own `warm_up()` failing fails the pipeline (only `pipeline.warm_up()` is forgiven)."""
     registry = load_registry(fixture_settings())
     assert registry.get("echo").wrapper.warmed == 1
     broken = tmp_path / "cold_feet"
@@ -159,6 +163,50 @@ def test_warm_up_hooks_run_once_at_load(tmp_path):
     assert (
         failed.reason == "PipelineWrapper.warm_up() raised OSError: model file missing (at pipeline_wrapper.py, line 6)"
     )
+
+
+WARM_UP_FIXTURES = FIXTURE_PIPELINES.parent / "warm_up"
+
+
+def test_a_failing_pipeline_warm_up_is_logged_once_and_the_pipeline_loads(monkeypatch, caplog):
+    """Hayhooks never calls `pipeline.warm_up()` at deploy: a generator without its API key loads there."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with caplog.at_level(logging.WARNING, logger="core.loader"):
+        registry = load_registry(fixture_settings(pipelines_dir=WARM_UP_FIXTURES))
+    assert sorted(registry.loaded) == ["model_missing", "openai_chat"] and not registry.failed
+    warnings = sorted(r.getMessage() for r in caplog.records if r.name == "core.loader")
+    assert warnings == [
+        "Pipeline 'model_missing': pipeline.warm_up() raised FileNotFoundError: model weights not found at "
+        "/opt/models/tiny (at pipeline_wrapper.py, line 11); loaded anyway (Hayhooks does not warm up at deploy): "
+        "its runs will answer this error until it is fixed",
+        "Pipeline 'openai_chat': pipeline.warm_up() raised ValueError: None of the following authentication "
+        "environment variables are set: ('OPENAI_API_KEY',); loaded anyway (Hayhooks does not warm up at deploy): "
+        "its runs will answer this error until it is fixed",
+    ]
+    assert all(r.levelno == logging.WARNING for r in caplog.records if r.name == "core.loader")
+
+
+def test_a_pipeline_whose_warm_up_failed_is_listed_and_its_runs_answer_the_error(monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    handler = LambdaHandler(fixture_settings(pipelines_dir=WARM_UP_FIXTURES))
+    status = parse(handler(http_v2("GET", "/status"), Context())).json()
+    assert status["pipelines"] == ["model_missing", "openai_chat"]
+    assert status["states"] == {"model_missing": "loaded", "openai_chat": "loaded"}
+    for path, body, detail in (
+        (
+            "/openai_chat/run",
+            {"question": "hi"},
+            "Pipeline execution failed: None of the following authentication environment variables are set: "
+            "('OPENAI_API_KEY',)",
+        ),
+        (
+            "/model_missing/run",
+            {"text": "hi"},
+            "Pipeline execution failed: model weights not found at /opt/models/tiny",
+        ),
+    ):
+        reply = parse(handler(http_v2("POST", path, body=body), Context()))
+        assert (reply.status, reply.json()) == (500, {"detail": detail})
 
 
 def test_sys_exit_in_a_pipeline_fails_only_that_pipeline(tmp_path):

@@ -559,7 +559,8 @@ def test_status_keeps_hayhooks_2_1_keys(invoke):
     assert set(deployments) == set(body["pipelines"])
     assert deployments["echo"]["capabilities"] == ["run_api"] and deployments["echo"]["state"] == "Loaded"
     assert deployments["echo"]["description"] == "Echo the text back."
-    assert deployments["upload"]["capabilities"] == ["run_api", "file_upload"]
+    # a multipart run endpoint is not Hayhooks' file_upload (a wrapper with run_file_upload, for /v1/files)
+    assert deployments["upload"]["capabilities"] == ["run_api"]
     assert deployments["chat_only"]["capabilities"] == ["chat_completion"]
     assert deployments["yaml_echo"]["type"] == "pipeline"
     # Hayhooks sends the durable-only keys as null (not absent) for a request-bound pipeline
