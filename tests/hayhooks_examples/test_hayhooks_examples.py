@@ -83,9 +83,9 @@ def only_hayhooks_keys(ours: Any, theirs: Any) -> Any:
 def test_answers_as_hayhooks(served, name, label):
     example = BY_NAME[name]
     recorded = next(e for e in expected(name)["exchanges"] if e["label"] == label)
-    ours = served.answer(example, label)
-    assert ours["request"] == recorded["request"], "the fixture is stale: re-record (tests/hayhooks_examples/record.py)"
-    want, got = recorded["answer"], as_hayhooks(recorded["request"], ours["answer"])
+    mine = served.answer(example, label)
+    assert mine["request"] == recorded["request"], "the fixture is stale: re-record (tests/hayhooks_examples/record.py)"
+    want, got = recorded["answer"], dict(as_hayhooks(recorded["request"], mine["answer"]))
     if recorded["request"]["path"] == "/status":
         got["body"] = only_hayhooks_keys(got["body"], want["body"])
     assert got == want, json_diff(want, got)
@@ -150,7 +150,7 @@ def test_every_edit_applies_once(tmp_path):
         sdist.deploy(
             example.pipelines, tmp_path / example.name, edits=EDITS, web="http://127.0.0.1:9", import_rule=True
         )
-    edited = {f for f in EDITS}
+    edited = set(EDITS)
     deployed_sources = {
         f"{folder}/{p.relative_to(sdist.examples_dir() / folder).as_posix()}"
         for example in EXAMPLES
@@ -193,7 +193,7 @@ def test_answers_as_hayhooks_with_imports_untouched_and_hayhooks_not_installed(u
         return
     got = {e["label"]: e for e in untouched[name]["exchanges"]}
     for recorded in fixture["exchanges"]:
-        ours_answer = as_hayhooks(recorded["request"], got[recorded["label"]]["answer"])
+        ours_answer = dict(as_hayhooks(recorded["request"], got[recorded["label"]]["answer"]))
         if recorded["request"]["path"] == "/status":
             assert ours_answer["body"]["hayhooks_imports"] == dict.fromkeys(BY_NAME[name].pipelines, "core")
             ours_answer["body"] = only_hayhooks_keys(ours_answer["body"], recorded["answer"]["body"])
