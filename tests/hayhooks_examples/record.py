@@ -103,6 +103,10 @@ def main() -> None:
     parser.add_argument("examples", nargs="*", help="names from cases.EXAMPLES (default: all)")
     args = parser.parse_args()
     chosen = [e for e in EXAMPLES if not args.examples or e.name in args.examples]
+    needs = sorted({module for example in chosen for module in example.needs})
+    probe = [str(args.venv / "bin" / "python"), "-c", f"import hayhooks, {', '.join(needs) or 'sys'}"]
+    if subprocess.run(probe, capture_output=True).returncode != 0:  # else Hayhooks' import error is "expected"
+        sys.exit(f"{args.venv} needs hayhooks=={sdist.VERSION} and the examples' packages: {', '.join(needs)}")
     EXPECTED.mkdir(parents=True, exist_ok=True)
     with fake_openai() as openai_url, fake_web() as web:
         for example in chosen:
