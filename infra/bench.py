@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PIPELINES = ROOT / "pipelines"
+PIPELINES = ROOT / "tests" / "fixtures" / "examples"  # the project's copies: pipelines/ is the user's folder
 
 COLD_HANDLER = """
 import handler
@@ -188,7 +188,7 @@ def bench_emulator(runs: int) -> dict[str, float]:
     work = Path(tempfile.mkdtemp(prefix="bench-rie-"))
     try:
         artifact = work / "artifact"
-        build(artifact, ARCH)
+        build(artifact, ARCH, PIPELINES)
         floor_code = "import awslambdaric.bootstrap\n" + COLD_FLOOR.format(pipelines=str(artifact / "pipelines"))
         env = lambda_environment(str(artifact))
 
@@ -229,28 +229,14 @@ HAYHOOKS_VERSION = "2.1.0"
 
 
 def hayhooks_venv() -> Path:
-    """A venv of its own for Hayhooks, made once: Hayhooks and what it needs, nothing of ours.
+    """The test-only venv with the real Hayhooks (`make hayhooks-venv`, requirements-hayhooks.lock).
 
-    Versions shared with this project (haystack-ai, fastapi, pydantic, ...) are held to requirements-dev.lock,
-    so both sides import the same libraries and the comparison is of the servers alone.
+    Versions shared with this project (haystack-ai, fastapi, pydantic, ...) are the ones requirements-dev.lock
+    pins, so both sides import the same libraries and the comparison is of the servers alone.
     """
-    venv = ROOT / ".bench" / f"hayhooks-{HAYHOOKS_VERSION}"
-    stamp = venv / ".installed"
-    if not stamp.exists():
-        shutil.rmtree(venv, ignore_errors=True)
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        constraints = venv / "constraints.txt"
-        pins = [
-            line
-            for line in (ROOT / "requirements-dev.lock").read_text().splitlines()
-            if line and not line.startswith(("#", "hayhooks=="))
-        ]
-        constraints.write_text("\n".join(pins) + "\n")
-        subprocess.run(
-            [str(venv / "bin" / "pip"), "install", "-q", "-c", str(constraints), f"hayhooks=={HAYHOOKS_VERSION}"],
-            check=True,
-        )
-        stamp.touch()
+    venv = ROOT / ".venv-hayhooks"
+    if not (venv / "bin" / "hayhooks").exists():
+        raise SystemExit(f"{venv} has no hayhooks: run make hayhooks-venv")
     return venv
 
 

@@ -1,10 +1,14 @@
 """Publish a pipelines folder to S3 as a new, immutable version.
 
-    python -m infra.publish pipelines/ s3://my-bucket/pipelines/            # a prefix version
-    python -m infra.publish pipelines/ s3://my-bucket/pipelines/ --bundle   # one zip object
+    python -m infra.publish team/ s3://my-bucket/pipelines/ --baked-in pipelines/            # a prefix version
+    python -m infra.publish team/ s3://my-bucket/pipelines/ --baked-in pipelines/ --bundle   # one zip object
 
-The folder is first loaded locally exactly as the function loads it (skip with --skip-validate); a
-pipeline that fails to load stops the publish. The version is written under the destination
+The folder is first checked (skip with --skip-validate): it is loaded locally exactly as the function
+loads it, and every module its code imports must be in the deployed package (requirements.lock and the
+baked-in folder's requirements.txt files, infra/check.py): a published folder cannot bring packages, so a
+pipeline that fails to load or imports anything else stops the publish, naming the module. A pipeline
+name that the baked-in folder (--baked-in, what `make build` packaged) also has stops it too: the
+function would refuse to start with a pipeline in two sources. The version is written under the destination
 (`<dest><version>/` or `<dest><version>.zip`) with a manifest of every file's size and sha256, and an
 existing version is never overwritten. The last line printed is the value to deploy:
 
@@ -51,12 +55,52 @@ def make_version(folder: Path, now: datetime) -> str:
     return f"{now.strftime('%Y-%m-%dT%H-%M-%SZ')}-{digest[:8]}"
 
 
-def validate(folder: Path) -> None:
+def overlap(folder: Path, baked_in: Path) -> list[str]:
+    """Pipeline names both folders hold: the cold start refuses a pipeline in two sources."""
+    from core.loader import discover
+
+    if not baked_in.is_dir():
+        return []
+    if folder.resolve() == baked_in.resolve():
+        return sorted(c.name for c in discover(folder)[0]) or ["(the same folder)"]
+    names = {c.name for c in discover(folder)[0]}
+    return sorted(names & {c.name for c in discover(baked_in)[0]})
+
+
+def missing_imports(folder: Path, baked_in: Path | None) -> list[str]:
+    """The folder's imports the deployed package lacks (a static scan: nothing of the folder is run)."""
+    from infra.check import package_modules, runtime_site, served_by_our_code
+    from infra.imports import imports_of, lacking
+    from infra.requirements import requirement_files
+
+    site = runtime_site(requirement_files(baked_in) if baked_in else [])
+    imports = lacking(imports_of(folder), package_modules(site))
+    return [
+        f"{i.where(folder)}: imports {i.module}, which the deployed package lacks"
+        for i in imports
+        if not served_by_our_code(i.module.partition(".")[0])
+    ]
+
+
+def validate(folder: Path, baked_in: Path | None = None) -> None:
     """Load the folder as the function would; PublishError listing every pipeline that fails."""
     os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")
     from core.loader import load_registry
     from core.settings import Settings
 
+    if baked_in is not None and (both := overlap(folder, baked_in)):
+        raise PublishError(
+            f"{', '.join(both)} also in the baked-in folder {baked_in}, nothing was uploaded: the function would "
+            "refuse to start with a pipeline in two sources. Publish a folder of other pipelines (SRC=…), or "
+            "remove them from one of the two"
+        )
+    missing = missing_imports(folder, baked_in)
+    if missing:
+        raise PublishError(
+            "a published folder cannot bring packages, nothing was uploaded:\n  "
+            + "\n  ".join(missing)
+            + "\n  add them to the baked-in folder's requirements.txt, then make build and deploy first"
+        )
     registry = load_registry(Settings(pipelines_dir=folder))
     if registry.failed:
         lines = "\n".join(f"  {f.name}: {f.reason}" for f in registry.failed.values())
@@ -130,7 +174,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("destination", help="S3 prefix that holds the versions, e.g. s3://bucket/pipelines/")
     parser.add_argument("--bundle", action="store_true", help="upload one zip object instead of one object per file")
     parser.add_argument("--version", help="version name (default: UTC time and content hash)")
-    parser.add_argument("--skip-validate", action="store_true", help="do not load the pipelines locally first")
+    parser.add_argument(
+        "--baked-in",
+        type=Path,
+        help="the pipelines folder built into the package (make build's PIPELINES): names in both are refused, "
+        "and its requirements.txt files count as installed",
+    )
+    parser.add_argument("--skip-validate", action="store_true", help="do not check and load the pipelines first")
     args = parser.parse_args(argv)
 
     folder = args.folder.resolve()
@@ -138,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{args.folder} is not a directory")
     try:
         if not args.skip_validate:
-            validate(folder)
+            validate(folder, args.baked_in)
         uri = publish(folder, args.destination, bundle=args.bundle, version=args.version)
     except (PublishError, ValueError) as exc:
         print(f"publish failed: {exc}", file=sys.stderr)

@@ -12,7 +12,11 @@ from tests.apigw import Context, parse
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_PIPELINES = Path(__file__).parent / "fixtures" / "pipelines"
 FIXTURE_PYTHON_PATH = Path(__file__).parent / "fixtures" / "python_path"
-# the baked-in examples in pipelines/, as /status lists them
+# Copies of the examples this project ships in pipelines/: that folder is the user's, tests never read it.
+EXAMPLES = Path(__file__).parent / "fixtures" / "examples"
+# the examples and a pipeline whose dependency only its requirements.txt brings: what release-check builds
+DEPLOYED = Path(__file__).parent / "fixtures" / "deployed"
+# the examples, as /status lists them
 EXAMPLE_PIPELINES = ["bedrock_chat", "chat_with_docs", "file_stats", "greeting", "prompt_builder", "search_docs"]
 
 

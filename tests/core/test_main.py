@@ -3,12 +3,13 @@
 import httpx
 import pytest
 
+from tests.conftest import EXAMPLES
 from tests.make_run import make_run_server, server_env
 
 
 @pytest.fixture(scope="module")
 def server():
-    with make_run_server(server_env()) as base:
+    with make_run_server(server_env(HAYHOOKS_PIPELINES_DIR=str(EXAMPLES))) as base:
         yield base
 
 

@@ -9,7 +9,7 @@ from moto import mock_aws
 from core.secrets import SecretError
 from core.service import build_service
 from core.settings import Settings, SettingsError
-from tests.conftest import ROOT
+from tests.conftest import EXAMPLES
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def test_resolved_before_pipelines_load(aws):
     settings = Settings.from_env(
         {
             "HAYHOOKS_SECRETS": "OPENAI_API_KEY=ssm:/prod/openai, DB_PASSWORD=secretsmanager:prod/db#password",
-            "HAYHOOKS_PIPELINES_DIR": str(ROOT / "pipelines"),
+            "HAYHOOKS_PIPELINES_DIR": str(EXAMPLES),
         }
     )
     _, registry = build_service(settings)
@@ -66,7 +66,7 @@ SM_NO_KEY = (
 def test_a_missing_secret_fails_the_cold_start_naming_the_variable(aws, mapping, message):
     _, secrets = aws
     secrets.create_secret(Name="prod/db", SecretString='{"password": "pw-from-sm"}')
-    settings = Settings.from_env({"HAYHOOKS_SECRETS": mapping, "HAYHOOKS_PIPELINES_DIR": str(ROOT / "pipelines")})
+    settings = Settings.from_env({"HAYHOOKS_SECRETS": mapping, "HAYHOOKS_PIPELINES_DIR": str(EXAMPLES)})
     with pytest.raises(SecretError) as err:
         build_service(settings)
     assert str(err.value) == message

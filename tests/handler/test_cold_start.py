@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from tests.cold import INVOKE, ROOT, clean_env, replies, run_cold
-from tests.conftest import FIXTURE_PIPELINES
+from tests.conftest import EXAMPLES, FIXTURE_PIPELINES
 
 
 def _json_logs(stdout: str) -> list[dict]:
@@ -75,8 +75,9 @@ def _can_unshare() -> bool:
 def test_read_only_var_task_like_lambda(tmp_path):
     """The package is bind-mounted read-only at /var/task, the working directory, as on Lambda."""
     package = tmp_path / "task"
-    for part in ("core", "handler", "pipelines", "tests"):
+    for part in ("core", "handler", "tests"):
         shutil.copytree(ROOT / part, package / part, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(EXAMPLES, package / "pipelines", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(FIXTURE_PIPELINES / "relative", package / "pipelines" / "relative")
     shutil.copy(FIXTURE_PIPELINES / "yaml_echo.yaml", package / "pipelines")
     before = sorted(str(p.relative_to(package)) for p in package.rglob("*"))

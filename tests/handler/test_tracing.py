@@ -40,7 +40,7 @@ def _flatten(entities: list[dict]) -> list[dict]:
 
 @pytest.fixture
 def traced_handler(monkeypatch):
-    yield from _traced("pipelines", monkeypatch)
+    yield from _traced("tests/fixtures/examples", monkeypatch)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 
 from infra.local_s3 import local_s3
 from tests.cold import ROOT, clean_env, replies, run_cold
-from tests.conftest import EXAMPLE_PIPELINES, FIXTURE_PIPELINES
+from tests.conftest import EXAMPLE_PIPELINES, EXAMPLES, FIXTURE_PIPELINES
 
 BUCKET = "team-pipelines"
 
@@ -40,7 +40,7 @@ def test_help():
 def test_publish_then_cold_start_from_s3(s3_server, tmp_path, layout):
     env, _ = s3_server
     flags = ["--bundle"] if layout == "bundle" else []
-    proc = cli("pipelines", f"s3://{BUCKET}/{layout}/", *flags, env=env)
+    proc = cli(str(EXAMPLES), f"s3://{BUCKET}/{layout}/", *flags, env=env)
     assert proc.returncode == 0, proc.stderr
     assert "validated: bedrock_chat, chat_with_docs, file_stats, greeting, prompt_builder, search_docs" in proc.stderr
     line = proc.stdout.strip().splitlines()[-1]
@@ -67,10 +67,10 @@ def test_publish_then_cold_start_from_s3(s3_server, tmp_path, layout):
 
 def test_an_existing_version_is_never_overwritten(s3_server):
     env, client = s3_server
-    first = cli("pipelines", f"s3://{BUCKET}/fixed/", "--version", "v1", "--skip-validate", env=env)
+    first = cli(str(EXAMPLES), f"s3://{BUCKET}/fixed/", "--version", "v1", "--skip-validate", env=env)
     assert first.returncode == 0, first.stderr
     before = client.get_object(Bucket=BUCKET, Key="fixed/v1/manifest.json")["ETag"]
-    again = cli("pipelines", f"s3://{BUCKET}/fixed/", "--version", "v1", "--skip-validate", env=env)
+    again = cli(str(EXAMPLES), f"s3://{BUCKET}/fixed/", "--version", "v1", "--skip-validate", env=env)
     assert again.returncode == 1
     assert f"publish failed: s3://{BUCKET}/fixed/v1/ already exists: published versions are never overwritten" in (
         again.stderr
@@ -88,3 +88,41 @@ def test_a_pipeline_that_fails_to_load_stops_the_publish(s3_server, tmp_path):
     assert "publish failed: 1 pipeline(s) fail to load, nothing was uploaded" in proc.stderr
     assert "broken_setup: PipelineWrapper.setup() raised RuntimeError: index file missing: index.bin" in proc.stderr
     assert client.list_objects_v2(Bucket=BUCKET, Prefix="broken/")["KeyCount"] == 0
+
+
+def test_a_folder_the_package_also_bakes_in_is_refused(s3_server, tmp_path):
+    """The cold start would refuse a pipeline in two sources: publish says so first, naming them."""
+    env, client = s3_server
+    baked = tmp_path / "baked"
+    shutil.copytree(FIXTURE_PIPELINES / "echo", baked / "echo")
+    published = tmp_path / "published"
+    shutil.copytree(FIXTURE_PIPELINES / "echo", published / "echo")
+    shutil.copytree(FIXTURE_PIPELINES / "echo_async", published / "echo_async")
+    same = cli(str(baked), f"s3://{BUCKET}/twice/", "--baked-in", str(baked), env=env)
+    overlapping = cli(str(published), f"s3://{BUCKET}/twice/", "--baked-in", str(baked), env=env)
+    for proc in (same, overlapping):
+        assert proc.returncode == 1
+        assert f"also in the baked-in folder {baked}, nothing was uploaded" in proc.stderr
+        assert "a pipeline in two sources" in proc.stderr
+    assert "publish failed: echo also in" in overlapping.stderr  # echo_async is not in both
+    assert client.list_objects_v2(Bucket=BUCKET, Prefix="twice/")["KeyCount"] == 0
+    other = cli(str(published), f"s3://{BUCKET}/twice/", "--baked-in", str(EXAMPLES), env=env)
+    assert other.returncode == 0, other.stderr
+
+
+def test_an_import_the_deployed_package_lacks_is_refused_naming_the_module(s3_server, tmp_path):
+    """A published folder cannot bring packages: pytest is in the test venv, not in the Lambda package."""
+    env, client = s3_server
+    folder = tmp_path / "pipelines"
+    shutil.copytree(FIXTURE_PIPELINES / "echo", folder / "echo")
+    wrapper = folder / "tests_helper" / "pipeline_wrapper.py"
+    wrapper.parent.mkdir()
+    wrapper.write_text(
+        (FIXTURE_PIPELINES / "echo" / "pipeline_wrapper.py").read_text() + "\n\ndef later():\n    import pytest\n"
+    )
+    proc = cli(str(folder), f"s3://{BUCKET}/imports/", env=env)
+    assert proc.returncode == 1
+    assert "a published folder cannot bring packages, nothing was uploaded" in proc.stderr
+    assert "pipelines/tests_helper/pipeline_wrapper.py:" in proc.stderr
+    assert "imports pytest, which the deployed package lacks" in proc.stderr
+    assert client.list_objects_v2(Bucket=BUCKET, Prefix="imports/")["KeyCount"] == 0

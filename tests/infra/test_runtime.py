@@ -6,7 +6,9 @@ does: init phase, then invocations over the Runtime API. Events are the `sam loc
 templates (tests/events/) edited per case.
 
 The artifact is `$LAMBDA_ARTIFACT` (what `make release-check` passes: sam build's output) or, by default, one built
-here by infra/build.py for this machine's architecture: the same code `sam build` runs.
+here by infra/build.py for this machine's architecture: the same code `sam build` runs. Either is built from
+tests/fixtures/deployed: the examples, and a pipeline importing a package that only the folder's
+requirements.txt brings (not requirements.lock, not the test venv).
 """
 
 from __future__ import annotations
@@ -17,9 +19,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from infra.emulator import ARCH, Emulator, free_port
+from infra.emulator import ARCH, CAN_MOUNT_READ_ONLY, Emulator, free_port
+from infra.requirements import locked_pins
 from tests.apigw import http_v2, parse
-from tests.conftest import EXAMPLE_PIPELINES
+from tests.conftest import DEPLOYED, EXAMPLE_PIPELINES, ROOT
+
+DEPLOYED_PIPELINES = sorted([*EXAMPLE_PIPELINES, "humanized"])
 
 
 @pytest.fixture(scope="session")
@@ -30,7 +35,7 @@ def artifact(tmp_path_factory) -> Path:
     from infra.build import build
 
     target = tmp_path_factory.mktemp("artifact")
-    build(target, ARCH)
+    build(target, ARCH, DEPLOYED)
     return target
 
 
@@ -52,12 +57,24 @@ def test_status_and_init_report(emulator):
     reply = parse(emulator.invoke(http_v2("GET", "/status")))
     assert reply.status == 200
     body = reply.json()
-    assert body["pipelines"] == EXAMPLE_PIPELINES
+    assert body["pipelines"] == DEPLOYED_PIPELINES
     assert body["failed"] == []
     init_ms = emulator.init_ms()
     print(f"\nINIT REPORT of the built artifact under the emulator: {init_ms:.0f} ms")
     assert 0 < init_ms < 10_000  # Lambda's init limit
-    assert "Loaded 6 pipeline(s)" in emulator.log.read_text()
+    assert "Loaded 7 pipeline(s)" in emulator.log.read_text()
+
+
+def test_a_requirement_of_the_pipelines_folder_is_in_the_package(emulator, artifact):
+    """humanize is in tests/fixtures/deployed/requirements.txt only: the build installed it for the target."""
+    assert "humanize" not in locked_pins(ROOT / "requirements.lock")
+    assert (DEPLOYED / "requirements.txt").read_text().count("humanize==") == 1
+    assert (artifact / "humanize").is_dir() and list(artifact.glob("humanize-*.dist-info"))
+    reply = parse(emulator.invoke(http_v2("POST", "/humanized/run", body={"size_bytes": 3_000_000})))
+    assert reply.status == 200, reply.body
+    assert reply.json()["result"]["size"] == "3.0 MB"
+    task_root = "/var/task" if CAN_MOUNT_READ_ONLY else str(artifact)
+    assert reply.json()["result"]["module"] == f"{task_root}/humanize/__init__.py"
 
 
 def test_run(emulator):

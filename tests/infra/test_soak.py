@@ -21,12 +21,12 @@ from infra.soak import (
     run_in_process,
     soak_handler,
 )
-from tests.conftest import EXAMPLE_PIPELINES, ROOT
+from tests.conftest import EXAMPLE_PIPELINES, EXAMPLES, ROOT
 
 
 @pytest.fixture(scope="module")
 def examples() -> LambdaHandler:
-    return LambdaHandler(Settings(pipelines_dir=ROOT / "pipelines"))
+    return LambdaHandler(Settings(pipelines_dir=EXAMPLES))
 
 
 def test_in_process_soak(tmp_path):

@@ -8,7 +8,7 @@ from botocore.stub import Stubber
 from core.settings import Settings
 from handler.entry import LambdaHandler
 from tests.apigw import http_v2
-from tests.conftest import ROOT
+from tests.conftest import EXAMPLES
 from tests.lambda_transport import LambdaTransport
 
 
@@ -19,7 +19,7 @@ def bedrock(monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")  # what the function's role puts in the environment
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
-    handler = LambdaHandler(Settings(pipelines_dir=ROOT / "pipelines"))
+    handler = LambdaHandler(Settings(pipelines_dir=EXAMPLES))
     client = handler.registry.get("bedrock_chat").wrapper.pipeline.get_component("llm").client
     assert client.meta.region_name == "eu-west-1"  # built at cold start, from the standard configuration
     with Stubber(client) as stubber:
@@ -71,6 +71,6 @@ def test_bedrock_error_is_a_500_with_the_reason(bedrock, invoke):
 def test_without_a_region_it_says_what_is_missing(monkeypatch, invoke):
     for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
         monkeypatch.delenv(name, raising=False)
-    handler = LambdaHandler(Settings(pipelines_dir=ROOT / "pipelines"))
+    handler = LambdaHandler(Settings(pipelines_dir=EXAMPLES))
     reply = invoke(http_v2("POST", "/bedrock_chat/run", body={"question": "hi"}), handler=handler)
     assert reply.status == 503 and reply.json()["detail"].startswith("bedrock_chat needs an AWS region")

@@ -1,4 +1,4 @@
-"""The baked-in example pipelines, through the Lambda handler as they are deployed."""
+"""The example pipelines (fixture copies of pipelines/), through the Lambda handler as they are deployed."""
 
 import json
 import threading
@@ -10,12 +10,12 @@ import pytest
 from core.settings import Settings
 from handler.entry import LambdaHandler
 from tests.apigw import http_v2
-from tests.conftest import EXAMPLE_PIPELINES, ROOT
+from tests.conftest import EXAMPLE_PIPELINES, EXAMPLES
 
 
 @pytest.fixture(scope="module")
 def examples():
-    return LambdaHandler(Settings(pipelines_dir=ROOT / "pipelines"))
+    return LambdaHandler(Settings(pipelines_dir=EXAMPLES))
 
 
 def test_all_examples_load(examples, invoke):
@@ -103,7 +103,7 @@ def test_chat_with_docs_calls_openai_with_retrieved_documents(monkeypatch, invok
     try:
         monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
         monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{server.server_port}/v1")
-        handler = LambdaHandler(Settings(pipelines_dir=ROOT / "pipelines"))
+        handler = LambdaHandler(Settings(pipelines_dir=EXAMPLES))
         reply = invoke(http_v2("POST", "/chat_with_docs/run", body={"question": "How are pipelines loaded?"}), handler)
     finally:
         server.shutdown()
