@@ -10,7 +10,12 @@ from core.settings import Settings
 
 def main() -> None:
     settings = Settings.from_env()
-    app, _ = build_service(settings)
+    if settings.app:  # the user's app from create_app(), as the Lambda handler serves it
+        from core.app_factory import load_user_app
+
+        app = load_user_app(settings, sync_inline=False, replays_requests=False)
+    else:
+        app, _ = build_service(settings)
     uvicorn.run(
         app, host=settings.host, port=settings.port, root_path=settings.root_path, log_level=settings.log_level.lower()
     )

@@ -26,7 +26,7 @@ from typing import Any
 
 from core.models import ModelError, RunEndpointSpec, build_run_spec
 from core.redact import redact
-from core.registry import FailedPipeline, Kind, LoadedPipeline, Registry
+from core.registry import FailedPipeline, Kind, LoadedPipeline, Registry, set_current
 from core.settings import Settings
 from core.sources import SourceError, SourceReport
 from core.sources.collect import begin
@@ -135,6 +135,7 @@ def load_registry(settings: Settings, *, s3_client: Any = None) -> Registry:
         else:
             registry.failed[result.name] = result
     registry.init_ms = (time.perf_counter() - started) * 1000
+    set_current(registry)
     return registry
 
 
@@ -178,13 +179,14 @@ def load_candidate(candidate: Candidate) -> LoadedPipeline | FailedPipeline:
 def _attempt(candidate: Candidate) -> tuple[LoadedPipeline | FailedPipeline, bool]:
     """Load one pipeline; the flag says the failure looks like an import race (worth one retry alone)."""
     started = time.perf_counter()
+    hayhooks_imports = None
     try:
         if candidate.kind == "yaml":
             wrapper = YAMLPipelineWrapper(candidate.path)
             with _IMPORT_LOCK:
                 _call_setup(wrapper, candidate, yaml=True)
         else:
-            wrapper_cls = _import_wrapper_class(candidate)
+            wrapper_cls, hayhooks_imports = _import_wrapper_class(candidate)
             try:
                 wrapper = wrapper_cls()
             except _PIPELINE_ERRORS as exc:
@@ -218,6 +220,7 @@ def _attempt(candidate: Candidate) -> tuple[LoadedPipeline | FailedPipeline, boo
         (time.perf_counter() - started) * 1000,
         source=candidate.source,
         version=candidate.version,
+        hayhooks_imports=hayhooks_imports,
     )
     return loaded, False
 
@@ -294,7 +297,52 @@ def module_name_for(pipeline_name: str) -> str:
     return f"{PACKAGE_ROOT}.{re.sub(r'[^0-9A-Za-z_]', '_', pipeline_name)}_{digest}"
 
 
-def _import_wrapper_class(candidate: Candidate) -> type:
+_HAYHOOKS_IMPORT = re.compile(rb"^[ \t]*(?:from|import)[ \t]+hayhooks\b", re.MULTILINE)
+
+
+def _imports_hayhooks(folder: Path) -> bool:
+    """Whether a module of the folder imports `hayhooks`: read as bytes, a few µs a file, nothing imported."""
+    for path in folder.rglob("*.py"):
+        try:
+            if _HAYHOOKS_IMPORT.search(path.read_bytes()):
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def _hayhooks_import_missing(exc: BaseException | None) -> bool:
+    while exc is not None:
+        if isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] == "hayhooks":
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _import_wrapper_class(candidate: Candidate) -> tuple[type, str | None]:
+    """The wrapper class, and what served its `hayhooks` imports (None: it has none).
+
+    A folder whose modules import `hayhooks` gets them from core (core/hayhooks_alias.py, installed only
+    then). An import of `hayhooks` from elsewhere (a shared module on HAYHOOKS_ADDITIONAL_PYTHON_PATH) is
+    found by the import failing: the alias is installed and the wrapper imported once more.
+    """
+    hayhooks_imports = None
+    if _imports_hayhooks(candidate.path):
+        from core import hayhooks_alias
+
+        hayhooks_imports = hayhooks_alias.install()
+    try:
+        return _import_wrapper_class_once(candidate), hayhooks_imports
+    except LoadFailure as failure:
+        if hayhooks_imports is not None or not _hayhooks_import_missing(failure.__cause__):
+            raise
+    from core import hayhooks_alias
+
+    hayhooks_imports = hayhooks_alias.install()
+    return _import_wrapper_class_once(candidate), hayhooks_imports
+
+
+def _import_wrapper_class_once(candidate: Candidate) -> type:
     folder = candidate.path.resolve()
     wrapper_file = folder / "pipeline_wrapper.py"
     if not wrapper_file.is_file():

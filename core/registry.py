@@ -29,6 +29,8 @@ class LoadedPipeline:
     load_ms: float
     source: str = "package"  # "package" | "s3"
     version: str | None = None  # the published version it came from, when the source has one
+    # what served its `from hayhooks … import`s: "core" (core/hayhooks_alias.py) or "hayhooks"; None: it has none
+    hayhooks_imports: str | None = None
 
 
 @dataclass(frozen=True)
@@ -137,3 +139,15 @@ class Registry:
         """What a request for a pipeline that failed to load is told (None: it did not fail)."""
         failed = self.failed.get(name)
         return f"Pipeline '{name}' failed to load: {failed.reason}" if failed else None
+
+
+_current: Registry | None = None  # the registry cold start built last: what Hayhooks' global `registry` shows
+
+
+def set_current(registry: Registry) -> None:
+    global _current
+    _current = registry
+
+
+def current() -> Registry | None:
+    return _current

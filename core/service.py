@@ -12,8 +12,9 @@ from core.auth import load_api_keys
 from core.loader import load_registry
 from core.logs import configure_logging
 from core.registry import Registry
+from core.routes.status import hayhooks_imports
 from core.secrets import resolve as resolve_secrets
-from core.settings import Settings
+from core.settings import Settings, set_in_use
 from core.warmup import warm_up
 
 logger = logging.getLogger("core.service")
@@ -27,6 +28,7 @@ def build_service(
     # Haystack's telemetry imports posthog and calls home at exit: off unless the user turns it on.
     os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")
     settings = settings or Settings.from_env()
+    set_in_use(settings)  # what Hayhooks' `settings` object shows (core/hayhooks_settings.py)
     configure_logging(settings.log_level)
     resolve_secrets(settings.secrets)  # before any pipeline's setup() reads its keys
     api_keys = load_api_keys()
@@ -52,6 +54,14 @@ def build_service(
             "init_ms": round(registry.init_ms, 1),
         },
     )
+    served = hayhooks_imports(registry.loaded_pipelines())
+    if served:
+        logger.info(
+            "Hayhooks imports (`from hayhooks … import`) served by %s for: %s",
+            " and ".join(sorted(set(served.values()))),
+            ", ".join(served),
+            extra={"hayhooks_imports": served},
+        )
     if not api_keys:
         logger.info("No API keys configured: requests are not authenticated by the app")
     app = create_app(settings, registry, sync_inline=sync_inline, api_keys=api_keys)

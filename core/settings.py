@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,6 +77,7 @@ class Settings:
     timeout_margin_ms: int = 500
     auth_public_status: bool = False
     auth_public_docs: bool = False
+    app: str = ""  # HAYHOOKS_APP: "module:attribute" of an app built with create_app() (core/app_factory.py)
 
     def __post_init__(self) -> None:
         if self.cors.allow_credentials and "*" in self.cors.allow_origins:
@@ -122,6 +124,7 @@ class Settings:
             timeout_margin_ms=env.int("HAYHOOKS_TIMEOUT_MARGIN_MS", 500, minimum=0, maximum=10_000),
             auth_public_status=env.bool("HAYHOOKS_AUTH_PUBLIC_STATUS", False),
             auth_public_docs=env.bool("HAYHOOKS_AUTH_PUBLIC_DOCS", False),
+            app=env.app_reference("HAYHOOKS_APP"),
         )
 
 
@@ -211,6 +214,13 @@ class _Env:
             raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {self._environ[name]!r}")
         return value
 
+    def app_reference(self, name: str) -> str:
+        """`module:attribute`, as uvicorn takes an app (`app:app`, `my_project.server:hayhooks`)."""
+        value = self._environ.get(name, "").strip()
+        if value and not re.fullmatch(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*", value):
+            raise SettingsError(f"{name} must be module:attribute, such as app:app, got {value!r}")
+        return value
+
     def root_path(self, name: str) -> str:
         value = self._environ.get(name, "").strip()
         if not value or value == "/":
@@ -228,3 +238,24 @@ class _Env:
                     raise SettingsError(f"{name} must be one of {', '.join(_LOG_LEVELS)}, got {raw!r}")
                 return level
         return "INFO"
+
+
+_in_use: Settings | None = None  # what the running service was built with (core/service.py)
+
+
+def set_in_use(settings: Settings) -> None:
+    global _in_use
+    _in_use = settings
+
+
+def in_use() -> Settings | None:
+    return _in_use
+
+
+def __getattr__(name: str) -> object:
+    """`settings`: Hayhooks' settings object (`from hayhooks.settings import settings`), built on first use."""
+    if name == "settings":
+        from core.hayhooks_settings import settings
+
+        return settings
+    raise AttributeError(f"module 'core.settings' has no attribute {name!r}")

@@ -78,16 +78,31 @@ def _explain_load_error(exc: Exception, document: dict) -> str:
 class YAMLPipelineWrapper:
     """Wraps a YAML pipeline so it has the same `setup()` / `run_api()` contract as a code wrapper."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path | None = None, *, source: str | None = None, description: str | None = None) -> None:
         self.path = path
+        self._source = source  # the YAML itself, for one built with from_yaml() (no file)
+        self.description = description
         self.pipeline: Any = None
         self._inputs: dict[str, list[str]] = {}
         self._include_outputs_from: set[str] | None = None
 
+    @classmethod
+    def from_file(cls, yaml_path: Path | str, description: str | None = None) -> YAMLPipelineWrapper:
+        """Hayhooks' constructor for a YAML file; `setup()` then loads it."""
+        path = Path(yaml_path)
+        if not path.exists():
+            raise FileNotFoundError(f"YAML pipeline file not found: {path}")
+        return cls(path, description=description)
+
+    @classmethod
+    def from_yaml(cls, source_code: str, description: str | None = None) -> YAMLPipelineWrapper:
+        """Hayhooks' constructor for YAML text; `setup()` then loads it."""
+        return cls(source=source_code, description=description)
+
     def setup(self) -> None:
         from haystack import Pipeline
 
-        source = self.path.read_text(encoding="utf-8")
+        source = self._source if self._source is not None else self.path.read_text(encoding="utf-8")  # type: ignore[union-attr]
         try:
             document = yaml.safe_load(source) or {}
         except yaml.YAMLError as exc:
@@ -155,7 +170,7 @@ class YAMLPipelineWrapper:
             return run(kwargs)
 
         run_api.__signature__ = inspect.Signature(params, return_annotation=dict)  # type: ignore[attr-defined]
-        run_api.__doc__ = f"Run the YAML pipeline '{self.path.stem}'."
+        run_api.__doc__ = self.description or f"Run the YAML pipeline '{self.path.stem if self.path else 'from_yaml'}'."
         self.run_api = run_api  # type: ignore[method-assign]
 
     def _run(self, flat_inputs: dict[str, Any]) -> dict:

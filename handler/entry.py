@@ -40,7 +40,13 @@ class LambdaHandler:
         self.tracer = (
             enable_tracing(os.environ.get("POWERTOOLS_SERVICE_NAME", "haystack-lambda")) if tracing_enabled() else None
         )
-        self.app, self.registry = build_service(self.settings, sync_inline=True, replays_requests=True)
+        if self.settings.app:  # the user's app from create_app(), with its own routes and middleware
+            from core.app_factory import load_user_app
+
+            self.app = load_user_app(self.settings, sync_inline=True, replays_requests=True)
+            self.registry = self.app.state.registry
+        else:
+            self.app, self.registry = build_service(self.settings, sync_inline=True, replays_requests=True)
         self.metrics = PipelineMetrics(init_ms=(time.perf_counter() - started) * 1000)
         self.app.state.request_observers.append(self.metrics.observe)
         self.snapstart = snapstart.register(self)
@@ -76,7 +82,9 @@ class LambdaHandler:
         finally:
             warming.reset(token)
         if any(status != 200 for status in self.init_warmup_statuses):
-            logger.warning("Init warm-up answered %s (expected 200s)", self.init_warmup_statuses)
+            # the user's own middleware (HAYHOOKS_APP) may refuse them, e.g. with its own authentication
+            log = logger.info if self.settings.app else logger.warning
+            log("Init warm-up answered %s (expected 200s)", self.init_warmup_statuses)
 
     def __call__(self, event: Any, context: Any) -> dict[str, Any]:
         try:

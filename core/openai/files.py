@@ -3,8 +3,8 @@
 The multipart `file` and `purpose` go to the first pipeline, by name, whose wrapper implements
 `run_file_upload_async` or `run_file_upload(filename, content_type, content, purpose)`; the OpenAI file
 object it returns (a dict) is the answer. OpenAI's request names no model, so one wrapper takes every
-upload. When no wrapper implements it, Hayhooks' answer: a file object whose id nothing keeps, and a
-warning in the log.
+upload. When no wrapper implements it: 501 (Hayhooks answers 200 with an id nothing keeps; see
+docs/decisions.md).
 
 Hayhooks' errors: 422 (FastAPI's shape) for a missing or mistyped field, 400 for a broken multipart body,
 a wrapper's `HTTPException` as is, 500 `File upload failed: ...` for anything else it raises or returns.
@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import inspect
 import logging
-import time
-import uuid
 from functools import cache
 from typing import Any
 
@@ -91,6 +89,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     413: {"description": "The file is larger than an upload can be on Lambda (the detail says the limit)"},
     422: {"description": "`file` or `purpose` missing, or of the wrong kind"},
     500: {"description": "`run_file_upload` raised, or returned something that is not a file object"},
+    501: {"description": "No pipeline implements `run_file_upload`: the file was not kept"},
     503: {"description": "The pipeline that takes uploads failed to load"},
     504: {"description": "The upload did not finish within the invocation's remaining time"},
 }
@@ -126,7 +125,7 @@ async def create_file(request: Request) -> JSONResponse:
         filename, content_type = file.filename, file.content_type
     pipeline = await _uploader(request.app.state.registry)
     if pipeline is None:
-        return JSONResponse(_unkept(filename, len(content), purpose))
+        return _not_implemented(filename)
     request.state.pipeline = pipeline.name
     current_pipeline.set(pipeline.name)
     result = await _call(request, pipeline, (filename, content_type, content, purpose))
@@ -189,17 +188,15 @@ async def _uploader(registry: Registry) -> LoadedPipeline | None:
     return None
 
 
-def _unkept(filename: str | None, size: int, purpose: str) -> dict[str, Any]:
-    file_id = f"file-{uuid.uuid4().hex[:24]}"
-    logger.warning(
-        "No pipeline implements run_file_upload: file %r (id %s) was not kept; implement run_file_upload in a "
-        "PipelineWrapper to keep uploads",
-        filename,
-        file_id,
+def _not_implemented(filename: str | None) -> JSONResponse:
+    # Hayhooks answers 200 with an id nothing keeps; on Lambda the client would then refer to a file that
+    # never existed, so we refuse instead (docs/decisions.md).
+    logger.warning("No pipeline implements run_file_upload: upload %r refused with 501", filename)
+    detail = (
+        "No pipeline implements run_file_upload: the file was not kept. "
+        "Implement run_file_upload in a PipelineWrapper to accept uploads."
     )
-    return _file_object_model()(
-        id=file_id, bytes=size, created_at=int(time.time()), filename=filename or "", purpose=purpose
-    ).model_dump(mode="json")
+    return JSONResponse({"detail": detail}, status_code=501)
 
 
 async def _call(request: Request, pipeline: LoadedPipeline, arguments: tuple[Any, ...]) -> Any:

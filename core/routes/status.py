@@ -72,6 +72,12 @@ class StatusResponse(BaseModel):
     states: dict[str, str] = Field(
         description="Every pipeline by name: 'loaded', 'failed', or 'pending' (lazy strategy: not requested yet)"
     )
+    hayhooks_imports: dict[str, str] | None = Field(
+        default=None,
+        description="Pipelines whose `from hayhooks … import`s were served, and by what: 'core' (this project's "
+        "implementation, the `hayhooks` package unused) or 'hayhooks' (the installed package, imported "
+        "before the pipelines loaded). Absent when no pipeline imports hayhooks",
+    )
     # Hayhooks 2.1 keys, with the values its non-durable mode gives
     durable_mode: bool = False
     durable: dict[str, object] = Field(default_factory=lambda: {"healthy": True, "deployments": {}})
@@ -103,11 +109,16 @@ async def status_all(request: Request) -> dict[str, Any]:
         "pipeline_sources": {p.name: {"source": p.source, "version": p.version} for p in registry.loaded_pipelines()},
         "sources": [s.as_status() for s in registry.sources],
         "states": registry.states(),
+        "hayhooks_imports": hayhooks_imports(registry.loaded_pipelines()) or None,
         "durable_mode": False,
         "durable": {"healthy": True, "deployments": {}},
         "deployments": _deployments(request),
         "capabilities": {"execution_enumeration": False},
     }
+
+
+def hayhooks_imports(pipelines: list[LoadedPipeline]) -> dict[str, str]:
+    return {p.name: p.hayhooks_imports for p in pipelines if p.hayhooks_imports}
 
 
 def _deployments(request: Request) -> list[dict[str, Any]]:

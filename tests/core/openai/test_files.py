@@ -3,7 +3,6 @@ reaching the wrapper through Responses `input_file` items and chat `file` parts.
 
 import json
 import logging
-import re
 import sys
 from pathlib import Path
 
@@ -176,17 +175,14 @@ def test_the_last_file_part_wins_as_in_hayhooks(client):
     assert (reply.status_code, reply.json()["filename"], reply.json()["bytes"]) == (200, "b.txt", 2)
 
 
-def test_without_an_implementing_wrapper_the_upload_is_acknowledged_not_kept(tmp_path, caplog):
-    """Hayhooks' documented default: file metadata back, bytes not kept, a warning in the log."""
+def test_without_an_implementing_wrapper_the_upload_is_refused_with_a_501(tmp_path, caplog):
+    """Hayhooks answers 200 with an id nothing keeps; here the client is told the file was not kept."""
     write_wrapper(tmp_path, "plain", "")
     with caplog.at_level(logging.WARNING, logger="core.openai"):
         reply = app_client(tmp_path).post("/v1/files", data={"purpose": "user_data"}, files={"file": ("n.txt", b"abc")})
-    assert reply.status_code == 200
-    body = reply.json()
-    assert re.fullmatch(r"file-[0-9a-f]{24}", body.pop("id"))
-    assert isinstance(body.pop("created_at"), int)
-    assert body == {"object": "file", "bytes": 3, "filename": "n.txt", "purpose": "user_data", "status": "processed"}
-    assert "No pipeline implements run_file_upload: file 'n.txt'" in caplog.text
+    assert reply.status_code == 501
+    assert reply.json()["detail"].startswith("No pipeline implements run_file_upload: the file was not kept.")
+    assert "No pipeline implements run_file_upload: upload 'n.txt' refused with 501" in caplog.text
 
 
 def test_async_variants_are_awaited(tmp_path):
