@@ -118,7 +118,13 @@ def test_refuses_what_hayhooks_refuses(served, name):
     registry = served.handler(example).registry
     [pipeline] = example.pipelines
     assert pipeline not in registry.loaded
-    assert "durable" in (registry.failure_detail(pipeline) or "").lower()
+    assert names_durable_mode(expected(name)["startup_refused"])
+    assert names_durable_mode(registry.failure_detail(pipeline) or "")
+
+
+def names_durable_mode(reason: str) -> bool:
+    """The reason says what is missing: the durable mode (not merely the pipeline's name, durable_…)."""
+    return "HAYHOOKS_DURABLE_MODE" in reason
 
 
 def test_every_fixture_belongs_to_a_case():
@@ -189,7 +195,7 @@ def test_answers_as_hayhooks_with_imports_untouched_and_hayhooks_not_installed(u
     fixture = expected(name)
     if "startup_refused" in fixture:
         [pipeline] = BY_NAME[name].pipelines
-        assert "durable" in (untouched[name]["failed"].get(pipeline) or "").lower()
+        assert names_durable_mode(untouched[name]["failed"].get(pipeline) or "")
         return
     got = {e["label"]: e for e in untouched[name]["exchanges"]}
     for recorded in fixture["exchanges"]:
