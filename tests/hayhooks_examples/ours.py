@@ -42,6 +42,14 @@ def cold_start(example: Example, web: str, folder: Path, *, import_rule: bool) -
     return LambdaHandler(Settings(pipelines_dir=pipelines, additional_python_path=python_path))
 
 
+def shut_down(handler: LambdaHandler) -> None:
+    """Close what a Lambda environment would drop with the process: the streams the handler's loop still
+    holds (async generators of the model's SSE responses), then the loop; otherwise they are finalised at
+    interpreter exit, on a closed loop, as a burst of warnings."""
+    handler.loop.run_until_complete(handler.loop.shutdown_asyncgens())
+    handler.loop.close()
+
+
 def ask(handler: LambdaHandler, example: Example, web: str) -> list[dict]:
     with httpx.Client(transport=LambdaTransport(handler), base_url="https://lambda.test") as client:
         return run_example(client, example, web)

@@ -69,7 +69,10 @@ class Served:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     with ours.fakes() as web:
-        yield Served(web, tmp_path_factory.mktemp("hayhooks-examples"))
+        served = Served(web, tmp_path_factory.mktemp("hayhooks-examples"))
+        yield served
+        for handler in served.handlers.values():
+            ours.shut_down(handler)
 
 
 def only_hayhooks_keys(ours: Any, theirs: Any) -> Any:

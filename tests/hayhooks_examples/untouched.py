@@ -53,6 +53,7 @@ def main(names: list[str]) -> dict:
                 "exchanges": ours.ask(handler, example, web),
                 "failed": {name: handler.registry.failure_detail(name) for name in handler.registry.failed},
             }
+            ours.shut_down(handler)
     return results
 
 
