@@ -74,10 +74,11 @@ build: install
 	ARCH=$(ARCH) $(SAM) build --build-in-source --parameter-overrides Architecture=$(ARCH)
 	$(PYTHON) -m infra.build --check-only --artifacts-dir .aws-sam/build/PipelinesFunction
 
-# What sam build runs: locked wheels and $(PIPELINES)' requirements for $(ARCH), our code and $(PIPELINES),
-# stripped, precompiled, size-checked.
+# What sam build runs: locked wheels and $(PIPELINES)' requirements for the function's architecture (as sam
+# build resolved the template's Architecture parameter), our code and $(PIPELINES), stripped, precompiled,
+# size-checked. An ARCH given explicitly (make build ARCH=...) must match it, or the build fails naming both.
 build-PipelinesFunction:
-	$(PYTHON) -m infra.build --artifacts-dir "$(ARTIFACTS_DIR)" --arch "$(ARCH)" --pipelines "$(PIPELINES)"
+	$(PYTHON) -m infra.build --artifacts-dir "$(ARTIFACTS_DIR)" $(if $(filter environment command,$(firstword $(origin ARCH))),--arch "$(ARCH)") --pipelines "$(PIPELINES)"
 
 validate: install
 	$(SAM) validate --lint

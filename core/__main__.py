@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uvicorn
 
+from core.root_path import RootPathMiddleware
 from core.service import build_service
 from core.settings import Settings
 
@@ -16,9 +17,10 @@ def main() -> None:
         app = load_user_app(settings, sync_inline=False, replays_requests=False)
     else:
         app, _ = build_service(settings)
-    uvicorn.run(
-        app, host=settings.host, port=settings.port, root_path=settings.root_path, log_level=settings.log_level.lower()
-    )
+    # the prefix as on Lambda (with or without it in the path), not uvicorn's root_path: that one only
+    # labels URLs, and requests under the prefix were 404s
+    served = RootPathMiddleware(app, settings.root_path)
+    uvicorn.run(served, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
 
 
 if __name__ == "__main__":

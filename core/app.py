@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
+from starlette.routing import Match, get_route_path
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core.access_log import AccessLogMiddleware
 from core.auth import ApiKeyMiddleware
+from core.lambda_response import LambdaResponseMiddleware
 from core.lazy import LazyLoadMiddleware
 from core.limits import RequestLimitsMiddleware
 from core.openai import chat as openai_chat
@@ -43,9 +48,19 @@ class PipelineApp(FastAPI):
         settings = self.state.settings
         if self.state.lazy_registry is not None:
             stack = LazyLoadMiddleware(stack, self.state.lazy_registry)
+        # limits inside authentication: no work on the body of a request without a key; both inside CORS, so
+        # that their answers (401, 413, 431, 422) carry CORS headers a browser can read
+        stack = RequestLimitsMiddleware(
+            stack,
+            max_body=settings.max_request_bytes,
+            max_header_bytes=settings.max_header_bytes,
+            max_json_depth=settings.max_json_depth,
+        )
         stack = ApiKeyMiddleware(
             stack, self.state.api_keys, public_status=settings.auth_public_status, public_docs=settings.auth_public_docs
         )
+        if self.state.sync_inline:  # on Lambda: answers it can deliver (core/lambda_response.py); inside CORS
+            stack = LambdaResponseMiddleware(stack)
         cors = self.state.settings.cors
         if cors.enabled:
             stack = CORSMiddleware(
@@ -58,12 +73,6 @@ class PipelineApp(FastAPI):
                 expose_headers=list(cors.expose_headers),
                 max_age=cors.max_age,
             )
-        stack = RequestLimitsMiddleware(
-            stack,
-            max_body=settings.max_request_bytes,
-            max_header_bytes=settings.max_header_bytes,
-            max_json_depth=settings.max_json_depth,
-        )
         stack = AccessLogMiddleware(stack, self.state.request_observers)
         return RequestIdMiddleware(stack)
 
@@ -109,6 +118,8 @@ def create_app(
     if registry.pending:
         registry.on_load.append(lambda result: _add_loaded_route(app, result))
 
+    app.router.redirect_slashes = False  # Starlette's redirect is absolute, to whatever Host the client sent
+    app.router.default = _slash_redirect_or_not_found(app.router.default)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected_error)
 
@@ -137,14 +148,87 @@ def _add_loaded_route(app: FastAPI, result: LoadedPipeline | FailedPipeline) -> 
     app.state.deployments = None  # /status rebuilds its per-pipeline summaries
 
 
-async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-    """FastAPI's 422, except that bytes in an error's `input` are shown decoded with replacement characters.
+def _slash_redirect_or_not_found(not_found: ASGIApp) -> ASGIApp:
+    """`GET /status/` → 307 to `/status`, as Starlette answers, but with a relative `Location`: Starlette
+    builds it from the request's Host header, so a client choosing the Host chose where a redirect went."""
 
-    FastAPI's own handler decodes them as strict UTF-8: a non-JSON body that is not UTF-8 (say, binary data
-    sent without a content type) made the 422 itself fail, as a 500.
+    async def answer(scope: Scope, receive: Receive, send: Send) -> None:
+        app = scope.get("app")
+        path = scope["path"]
+        if scope["type"] == "http" and app is not None and get_route_path(scope) != "/":
+            other = dict(scope, path=path.rstrip("/") if path.endswith("/") else path + "/")
+            if any(route.matches(other)[0] is not Match.NONE for route in app.router.routes):
+                query = scope.get("query_string", b"").decode("latin-1")
+                await RedirectResponse(other["path"] + (f"?{query}" if query else ""))(scope, receive, send)
+                return
+        await not_found(scope, receive, send)
+
+    return answer
+
+
+MAX_LISTED_ERRORS = 20  # a 422 lists the first ones, then says how many there were
+MAX_INPUT_CHARS = 500  # each listed error's input, as JSON text, at most
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """FastAPI's 422, bounded: the first `MAX_LISTED_ERRORS` errors, each `input` cut to `MAX_INPUT_CHARS`,
+    and `error_count` / `errors_shown` when some were left out.
+
+    FastAPI lists every error with its input: a 400 KB body of a million wrong items answered 21 MB (over
+    Lambda's 6 MB) after half a minute of encoding. Bytes in an input are decoded with replacement
+    characters (FastAPI's own handler decodes them strictly: a non-UTF-8 body sent without a content type
+    made the 422 itself fail, as a 500).
     """
-    detail = jsonable_encoder(exc.errors(), custom_encoder={bytes: lambda b: b.decode("utf-8", "replace")})
-    return JSONResponse({"detail": detail}, status_code=422)
+    errors = exc.errors()
+    listed = [_bounded_error(error) for error in errors[:MAX_LISTED_ERRORS]]
+    content: dict[str, Any] = {"detail": jsonable_encoder(listed, custom_encoder={bytes: _lenient_text})}
+    if len(errors) > len(listed):
+        content.update(error_count=len(errors), errors_shown=len(listed))
+    return JSONResponse(content, status_code=422)
+
+
+def _lenient_text(value: bytes) -> str:
+    return value.decode("utf-8", "replace")
+
+
+def _bounded_error(error: Any) -> Any:
+    if not isinstance(error, dict) or isinstance(error.get("input"), (bool, int, float, type(None))):
+        return error
+    value = error["input"]
+    if isinstance(value, (str, bytes)) and len(value) <= MAX_INPUT_CHARS:
+        return error
+    parts: list[str] = []
+    complete = _preview(value, parts, MAX_INPUT_CHARS)
+    if complete:
+        return error
+    return {**error, "input": "".join(parts)[:MAX_INPUT_CHARS] + "... (truncated)"}
+
+
+def _preview(value: Any, parts: list[str], budget: int) -> bool:
+    """Append `value` as JSON-like text to `parts`, stopping once `budget` characters are written: the input
+    may be the whole body, and rendering it all just to cut it would cost what the cap saves. True if whole."""
+    if isinstance(value, dict):
+        items: Any = value.items()
+        opening, closing = "{", "}"
+    elif isinstance(value, (list, tuple)):
+        items, opening, closing = value, "[", "]"
+    else:
+        text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+        parts.append(json.dumps(text[:budget]) if isinstance(text, str) else repr(value)[:budget])
+        return len(parts[-1]) < budget
+    parts.append(opening)
+    used = sum(map(len, parts))
+    for index, item in enumerate(items):
+        if index:
+            parts.append(", ")
+        if isinstance(value, dict):
+            parts.append(json.dumps(str(item[0])[:budget]) + ": ")
+            item = item[1]
+        used = sum(map(len, parts))
+        if used >= budget or not _preview(item, parts, budget - used):
+            return False
+    parts.append(closing)
+    return True
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:

@@ -5,6 +5,7 @@ On when keys are configured: `HAYHOOKS_API_KEYS` (comma-separated, e.g. resolved
 comma-separated list, a JSON list, or `{"api_keys": [...]}`; the template's default `AuthMode=api-key`
 creates one with a generated key). A request sends its key as `x-api-key: <key>` or
 `Authorization: Bearer <key>`; each key is compared in constant time. Otherwise: 401 with a JSON body.
+Keys are at least 16 characters; a setting that yields no usable key fails the cold start (fail closed).
 
 CORS preflights pass (they never carry credentials: the CORS layer answers them first). `/status` can be
 left open for health checks with `HAYHOOKS_AUTH_PUBLIC_STATUS=true`, and `/docs` with
@@ -27,41 +28,83 @@ class AuthError(Exception):
     pass
 
 
+MIN_KEY_LENGTH = 16
+
+
 def load_api_keys(environ: dict[str, str] | None = None) -> tuple[bytes, ...]:
-    """The configured keys (empty: authentication off). Reads the secret once, at cold start."""
+    """The configured keys (empty: authentication off). Reads the secret once, at cold start.
+
+    Fails closed: a setting that is there but yields no usable key raises `AuthError` naming it (the cold
+    start fails) instead of leaving the function open; the message never quotes a key.
+    """
     env = os.environ if environ is None else environ
-    keys = [k.strip() for k in env.get("HAYHOOKS_API_KEYS", "").split(",") if k.strip()]
+    keys: list[str] = []
+    listed = env.get("HAYHOOKS_API_KEYS", "")
+    if listed:
+        keys.extend(_checked("HAYHOOKS_API_KEYS", "", _comma_separated(listed)))
     secret_id = env.get("HAYHOOKS_API_KEYS_SECRET", "").strip()
     if secret_id:
         from aws_lambda_powertools.utilities import parameters
 
+        where = f"Secrets Manager secret '{secret_id}' "
         try:
             value = parameters.get_secret(secret_id, force_fetch=True)
         except Exception as exc:
-            raise AuthError(
-                f"HAYHOOKS_API_KEYS_SECRET: cannot read Secrets Manager secret '{secret_id}': {type(exc).__name__}"
-            ) from None
-        keys.extend(_keys_from(value.decode() if isinstance(value, bytes) else str(value)))
+            raise AuthError(f"HAYHOOKS_API_KEYS_SECRET: cannot read {where.strip()}: {type(exc).__name__}") from None
+        text = value.decode() if isinstance(value, bytes) else str(value)
+        keys.extend(_checked("HAYHOOKS_API_KEYS_SECRET", where, _keys_from(text, where)))
     return tuple(k.encode() for k in keys)
 
 
-def _keys_from(value: str) -> list[str]:
-    value = value.strip()
-    if value.startswith(("[", "{")):
-        data = json.loads(value)
-        data = data.get("api_keys", []) if isinstance(data, dict) else data
-        return [str(k).strip() for k in data if str(k).strip()]
+def _comma_separated(value: str) -> list[str]:
     return [k.strip() for k in value.split(",") if k.strip()]
 
 
-def _presented_keys(headers: list[tuple[bytes, bytes]]) -> list[bytes]:
-    """Every key the request carries: a stray x-api-key must not hide a valid Bearer token."""
+def _keys_from(value: str, where: str) -> list[str]:
+    """A secret's keys: a comma-separated string, a JSON list of strings, or `{"api_keys": [...]}`."""
+    value = value.strip()
+    if not value.startswith(("[", "{")):
+        return _comma_separated(value)
+    try:
+        data = json.loads(value)
+    except ValueError:
+        raise AuthError(f"HAYHOOKS_API_KEYS_SECRET: {where}is not valid JSON") from None
+    if isinstance(data, dict):
+        if set(data) != {"api_keys"}:
+            raise AuthError(
+                f"HAYHOOKS_API_KEYS_SECRET: {where}is a JSON object; a JSON object must have one key, 'api_keys' "
+                f"(got {', '.join(repr(str(k)[:40]) for k in list(data)[:5]) or 'none'})"
+            )
+        data = data["api_keys"]
+    if not isinstance(data, list) or not all(isinstance(k, str) for k in data):
+        raise AuthError(f"HAYHOOKS_API_KEYS_SECRET: {where}'api_keys' must be a list of strings")
+    return [k.strip() for k in data if k.strip()]
+
+
+def _checked(setting: str, where: str, keys: list[str]) -> list[str]:
+    if not keys:
+        raise AuthError(f"{setting}: {where}holds no API key, so every request would be let in")
+    for position, key in enumerate(keys, 1):
+        if len(key) < MIN_KEY_LENGTH or not key.isascii() or not key.isprintable() or " " in key:
+            raise AuthError(
+                f"{setting}: {where}key #{position} is not usable: keys must be at least {MIN_KEY_LENGTH} "
+                "characters of printable ASCII without spaces"
+            )
+    return keys
+
+
+def _presented_keys(headers: list[tuple[bytes, bytes]]) -> list[bytes] | None:
+    """Every key the request carries (a stray x-api-key must not hide a valid Bearer token), or None when
+    it sends two of one header: API Gateway joins repeated headers into one value and ALB passes them
+    apart, so accepting either would make the answer depend on the front door."""
     keys = []
+    seen: set[bytes] = set()
     for name, value in headers:
-        if name == b"x-api-key":
-            keys.append(value.strip())
-        elif name == b"authorization" and value[:7].lower() == b"bearer ":
-            keys.append(value[7:].strip())
+        if name == b"x-api-key" or (name == b"authorization" and value[:7].lower() == b"bearer "):
+            if name in seen:
+                return None
+            seen.add(name)
+            keys.append(value.strip() if name == b"x-api-key" else value[7:].strip())
     return keys
 
 
@@ -77,9 +120,9 @@ class ApiKeyMiddleware:
         path = scope["path"][len(root) :] if root and scope["path"].startswith(root) else scope["path"]
         if self.public_docs and path in _DOCS_PATHS:
             return True
-        # GET only: POST /status/run is the pipeline named "status", not a health check
+        # GET and HEAD only: POST /status/run is the pipeline named "status", not a health check
         parts = path.strip("/").split("/")
-        return self.public_status and scope["method"] == "GET" and parts[0] == "status" and len(parts) <= 2
+        return self.public_status and scope["method"] in ("GET", "HEAD") and parts[0] == "status" and len(parts) <= 2
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not self.keys or self._is_public(scope) or scope.get("haystack_lambda.warmup"):
@@ -87,7 +130,7 @@ class ApiKeyMiddleware:
             return
         # compare every presented key against every key, always: the time taken says nothing about which
         # key almost matched
-        presented = _presented_keys(scope["headers"])
+        presented = _presented_keys(scope["headers"]) or ()
         valid = sum(hmac.compare_digest(p, key) for p in presented for key in self.keys) > 0
         if valid:
             await self.app(scope, receive, send)

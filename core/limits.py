@@ -1,13 +1,18 @@
 """Request limits checked before anything parses the request: body size, headers, JSON nesting.
 
+Authentication runs first (core/app.py): an unauthenticated request is answered before its body is read.
+
 * Body over `HAYHOOKS_MAX_REQUEST_BYTES` (6 MiB): 413. Lambda accepts 6 MB per synchronous invocation and
   API Gateway sends binary bodies base64-encoded (a third larger) inside that event; a bigger body would
   fail outside the function with an error the client cannot act on.
 * Headers over `HAYHOOKS_MAX_HEADER_BYTES` (16 KiB) or 100 of them: 431. FastAPI has no limit of its own.
 * A JSON body that is not UTF-8 (or UTF-16/32) text: 422 `json_invalid`, as for malformed JSON, instead of
   FastAPI's bare 400 "There was an error parsing the body".
-* A JSON body with NaN or Infinity (which Python's parser accepts and JSON has not): 422 `json_invalid`;
-  accepted, they made the answer unrenderable (a 500).
+* A JSON body with NaN or Infinity (which Python's parser accepts and JSON has not), or a number too large
+  for a float (`1e999`, which Python reads as infinity): 422 `json_invalid`; accepted, they made the answer
+  unrenderable (a 500).
+* Two `Content-Type` (or `Content-Length`) headers: 400. These checks and FastAPI would read different ones.
+* The size is the bytes that arrive, whatever `content-length` says.
 * A JSON body nested deeper than `HAYHOOKS_MAX_JSON_DEPTH` (64): 422. Python's parser and pydantic
   recurse per level; a few thousand levels end in a RecursionError (a 500) instead of a clear answer.
 
@@ -18,6 +23,7 @@ the limit is scanned.
 from __future__ import annotations
 
 import json
+import math
 import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -51,7 +57,15 @@ class RequestLimitsMiddleware:
             await self.app(scope, receive, send)
             return
         headers = scope["headers"]
-        header_bytes = sum(len(k) + len(v) for k, v in headers)
+        header_bytes = 0
+        content_types: list[bytes] = []
+        lengths: list[bytes] = []
+        for name, value in headers:
+            header_bytes += len(name) + len(value)
+            if name == b"content-type":
+                content_types.append(value)
+            elif name == b"content-length":
+                lengths.append(value)
         if len(headers) > MAX_HEADERS or header_bytes > self.max_header_bytes:
             await _answer(
                 send,
@@ -61,16 +75,19 @@ class RequestLimitsMiddleware:
                 "(HAYHOOKS_MAX_HEADER_BYTES)",
             )
             return
-        fields = dict(headers)
-        length = fields.get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_body:
-            await self._too_large(int(length), send)
+        # two of either (separate, or joined with a comma as REST APIs join multi-value headers): the checks
+        # below and FastAPI would each read a different one
+        types = len(content_types) + (content_types[0].count(b",") if content_types else 0)
+        if types > 1 or len(lengths) > 1:
+            name, count = ("Content-Type", types) if types > 1 else ("Content-Length", len(lengths))
+            await _answer(send, 400, f"Request has {count} {name} headers; send one")
             return
-        is_json = b"json" in fields.get(b"content-type", b"").lower()
-        if length is not None and not is_json:
-            await self.app(scope, receive, send)  # size known and fine, nothing to inspect
+        if lengths and lengths[0].isdigit() and int(lengths[0]) > self.max_body:
+            await self._too_large(int(lengths[0]), send)  # declared too large: refused unread
             return
-        # read the body (it is small: at most the limit), check it, then replay it to the app
+        is_json = bool(content_types) and b"json" in content_types[0].lower()
+        # read the body (at most the limit), counting the bytes that really arrive, whatever content-length
+        # says; check it, then replay it to the app
         messages: list[Message] = []
         size = 0
         while True:
@@ -82,8 +99,8 @@ class RequestLimitsMiddleware:
                 return
             if message["type"] != "http.request" or not message.get("more_body", False):
                 break
-        if is_json:
-            body = b"".join(m.get("body", b"") for m in messages)
+        if is_json and size:
+            body = messages[0]["body"] if len(messages) == 1 else b"".join(m.get("body", b"") for m in messages)
             if body.count(b"[") + body.count(b"{") > self.max_json_depth and json_depth(body) > self.max_json_depth:
                 await _answer(
                     send, 422, f"JSON body nested deeper than {self.max_json_depth} levels (HAYHOOKS_MAX_JSON_DEPTH)"
@@ -151,17 +168,23 @@ def _refuse_constant(name: str) -> None:
     raise _Constant(name)
 
 
-def _non_standard_number(body: bytes) -> dict | None:
-    """FastAPI's json_invalid error for NaN, Infinity or -Infinity in a JSON body, else None.
+# a number whose exponent has three digits or more: the only ones that can overflow a float
+_BIG_EXPONENT = re.compile(rb"[0-9][eE][+-]?[0-9]{3}")
 
-    Python's parser accepts them though JSON has no such numbers; pydantic then passes them on, and the
-    answer (a 422 quoting the input, or a result carrying the value) cannot be rendered as JSON: a 500.
-    Only bodies holding one of the words are parsed here.
+
+def _non_standard_number(body: bytes) -> dict | None:
+    """FastAPI's json_invalid error for NaN, Infinity, -Infinity or a number too large for a float (`1e999`)
+    in a JSON body, else None.
+
+    Python's parser accepts NaN and Infinity though JSON has no such numbers, and turns `1e999` into
+    infinity; pydantic then passes them on, and the answer (a 422 quoting the input, or a result carrying
+    the value) cannot be rendered as JSON: a 500. Only bodies holding one of the words, or a number with a
+    three-digit exponent, are parsed here.
     """
-    if b"NaN" not in body and b"Infinity" not in body:
+    if b"NaN" not in body and b"Infinity" not in body and not _BIG_EXPONENT.search(body):
         return None
     try:
-        json.loads(body, parse_constant=_refuse_constant)
+        json.loads(body, parse_constant=_refuse_constant, parse_float=_finite)
     except _Constant as exc:
         name = str(exc)
         position = _STRINGS.sub(lambda m: b" " * len(m.group()), body).find(name.encode())
@@ -170,11 +193,21 @@ def _non_standard_number(body: bytes) -> dict | None:
             "loc": ["body", position],
             "msg": "JSON decode error",
             "input": {},
-            "ctx": {"error": f"{name} is not a JSON number"},
+            "ctx": {"error": f"{name} is not a JSON number" if name in _CONSTANTS else f"{name} is too large"},
         }
     except ValueError:
         return None  # not JSON at all: FastAPI says where
     return None
+
+
+_CONSTANTS = ("NaN", "Infinity", "-Infinity")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (math.inf, -math.inf):
+        raise _Constant(text)
+    return value
 
 
 async def _answer(send: Send, status: int, detail: str) -> None:

@@ -206,7 +206,7 @@ def _attempt(candidate: Candidate) -> tuple[LoadedPipeline | FailedPipeline, boo
             candidate.path,
             failure.stage,
             failure.reason,
-            traceback.format_exc(),
+            redact(traceback.format_exc()),
             source=candidate.source,
             version=candidate.version,
         )

@@ -15,6 +15,8 @@ from pydantic import BaseModel, Field, create_model
 from starlette.datastructures import Headers
 from starlette.responses import Response, StreamingResponse
 
+from core.bounded_validation import fail_fast
+
 _STREAM_ORIGINS = {Generator, AsyncGenerator, Iterator, AsyncIterator}
 
 
@@ -70,7 +72,7 @@ def build_run_spec(pipeline_name: str, method: Callable[..., Any], *, is_async: 
         if _wants_headers(param):
             wants_headers = True
             continue
-        annotation = Any if param.annotation is param.empty else param.annotation
+        annotation = Any if param.annotation is param.empty else fail_fast(param.annotation)
         default = ... if param.default is param.empty else param.default
         fields[name] = (annotation, Field(default=default, description=param_docs.get(name) or f"Parameter '{name}'"))
 

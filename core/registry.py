@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from core.models import RunEndpointSpec
+from core.redact import redact
 from core.sources import SourceReport
 
 Kind = Literal["wrapper", "yaml"]
@@ -121,8 +122,8 @@ class Registry:
                     candidate.kind,
                     candidate.path,
                     "load",
-                    f"adding it failed: {type(exc).__name__}: {exc}",
-                    traceback.format_exc(),
+                    f"adding it failed: {type(exc).__name__}: {redact(str(exc))}",
+                    redact(traceback.format_exc()),
                     source=candidate.source,
                     version=candidate.version,
                 )

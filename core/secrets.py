@@ -18,6 +18,8 @@ import os
 import re
 from dataclasses import dataclass
 
+from core.redact import remember_secret_values
+
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 KINDS = {"ssm": "SSM parameter", "secretsmanager": "Secrets Manager secret", "secret": "Secrets Manager secret"}
 
@@ -81,6 +83,7 @@ def resolve(refs: tuple[SecretRef, ...]) -> None:
         if not isinstance(value, str) or not value:
             raise SecretError(f"HAYHOOKS_SECRETS: {ref.variable}: {ref.where} is empty")
         os.environ[ref.variable] = value
+        remember_secret_values((value,))  # masked wherever text leaves the function (core/redact.py)
 
 
 def _why(exc: BaseException) -> str:

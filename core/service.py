@@ -11,6 +11,7 @@ from core.app import create_app
 from core.auth import load_api_keys
 from core.loader import load_registry
 from core.logs import configure_logging
+from core.redact import remember_secret_values, secret_values
 from core.registry import Registry
 from core.routes.status import hayhooks_imports
 from core.secrets import resolve as resolve_secrets
@@ -32,6 +33,9 @@ def build_service(
     configure_logging(settings.log_level)
     resolve_secrets(settings.secrets)  # before any pipeline's setup() reads its keys
     api_keys = load_api_keys()
+    # before any pipeline loads: a setup() error quoting one of these is masked in /status and the logs
+    variables = [ref.variable for ref in settings.secrets]
+    remember_secret_values(secret_values(os.environ, secret_variables=variables, api_keys=api_keys), only=True)
     registry = load_registry(settings)
     for failed in registry.failed.values():
         logger.error("Pipeline '%s' failed to load (%s): %s", failed.name, failed.stage, failed.reason)

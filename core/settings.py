@@ -80,11 +80,10 @@ class Settings:
     app: str = ""  # HAYHOOKS_APP: "module:attribute" of an app built with create_app() (core/app_factory.py)
 
     def __post_init__(self) -> None:
-        if self.cors.allow_credentials and "*" in self.cors.allow_origins:
-            raise SettingsError(
-                "HAYHOOKS_CORS_ALLOW_CREDENTIALS=true cannot be combined with HAYHOOKS_CORS_ALLOW_ORIGINS=*: "
-                "that lets any website send requests with your users' credentials; list the origins instead"
-            )
+        # absolute now: a wrapper's os.chdir() must not move the folder pipelines still to load are read from
+        object.__setattr__(self, "pipelines_dir", Path(self.pipelines_dir).absolute())
+        if self.cors.allow_credentials:
+            _check_credentialed_origins(self.cors)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -126,6 +125,33 @@ class Settings:
             auth_public_docs=env.bool("HAYHOOKS_AUTH_PUBLIC_DOCS", False),
             app=env.app_reference("HAYHOOKS_APP"),
         )
+
+
+# origins no configuration meant to trust with credentials: a sandboxed page's "null", and a stranger's
+_UNTRUSTED_ORIGINS = ("null", "https://attacker.invalid", "http://localhost.attacker.invalid:8080")
+
+
+def _check_credentialed_origins(cors: CorsSettings) -> None:
+    """Credentials go only to origins that were listed: `*`, `null`, or a regex that matches any origin
+    would let any website send requests with the users' credentials."""
+    import re
+
+    why = "that lets any website send requests with your users' credentials; list the origins instead"
+    if "*" in cors.allow_origins or "null" in cors.allow_origins:
+        origin = "*" if "*" in cors.allow_origins else "null"
+        raise SettingsError(
+            f"HAYHOOKS_CORS_ALLOW_CREDENTIALS=true cannot be combined with HAYHOOKS_CORS_ALLOW_ORIGINS={origin}: {why}"
+        )
+    if cors.allow_origin_regex:
+        try:
+            pattern = re.compile(cors.allow_origin_regex)
+        except re.error as exc:
+            raise SettingsError(f"HAYHOOKS_CORS_ALLOW_ORIGIN_REGEX is not a valid regular expression: {exc}") from None
+        if matched := [o for o in _UNTRUSTED_ORIGINS if pattern.fullmatch(o)]:
+            raise SettingsError(
+                "HAYHOOKS_CORS_ALLOW_CREDENTIALS=true cannot be combined with a HAYHOOKS_CORS_ALLOW_ORIGIN_REGEX "
+                f"that matches {matched[0]!r}: {why}, or anchor the regex to your domains"
+            )
 
 
 def server_only_variables_set(environ: Mapping[str, str] | None = None) -> list[str]:

@@ -51,13 +51,41 @@ if TYPE_CHECKING:
 logger = logging.getLogger("core.streaming")
 
 Components = list[str] | Literal["all"] | None
-# The callback types, as Hayhooks names them (core.events is not imported for them: it is loaded on use)
-ToolCallbackReturn = Union["PipelineEvent", str, list[Union["PipelineEvent", str]], None]
-OnToolCallStart = Callable[[str, dict[str, Any], str | None], ToolCallbackReturn] | None
-OnToolCallEnd = Callable[[str, dict[str, Any], str, bool], ToolCallbackReturn] | None
-OnReasoning = Callable[[str, dict[str, Any] | None], ToolCallbackReturn] | None
-OnPipelineEnd = Callable[[Any], str | None] | None
-StreamingCallback = Callable[[Any], None] | Callable[[Any], Awaitable[None]]
+_CALLBACK_TYPES = (
+    "ToolCallbackReturn",
+    "OnToolCallStart",
+    "OnToolCallEnd",
+    "OnReasoning",
+    "OnPipelineEnd",
+    "StreamingCallback",
+)
+if TYPE_CHECKING:
+    ToolCallbackReturn = PipelineEvent | str | list[PipelineEvent | str] | None
+    OnToolCallStart = Callable[[str, dict[str, Any], str | None], ToolCallbackReturn] | None
+    OnToolCallEnd = Callable[[str, dict[str, Any], str, bool], ToolCallbackReturn] | None
+    OnReasoning = Callable[[str, dict[str, Any] | None], ToolCallbackReturn] | None
+    OnPipelineEnd = Callable[[Any], str | None] | None
+    StreamingCallback = Callable[[Any], None] | Callable[[Any], Awaitable[None]]
+
+
+def __getattr__(name: str) -> Any:
+    """The callback types, as Hayhooks names them, built when a wrapper imports one: building them all costs
+    about half a millisecond, which a cold start that never imports them should not pay."""
+    if name not in _CALLBACK_TYPES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    # forward references: core.events stays unloaded
+    returned = Union["PipelineEvent", str, list[Union["PipelineEvent", str]], None]
+    types = {
+        "ToolCallbackReturn": returned,
+        "OnToolCallStart": Callable[[str, dict[str, Any], str | None], returned] | None,
+        "OnToolCallEnd": Callable[[str, dict[str, Any], str, bool], returned] | None,
+        "OnReasoning": Callable[[str, dict[str, Any] | None], returned] | None,
+        "OnPipelineEnd": Callable[[Any], str | None] | None,
+        "StreamingCallback": Callable[[Any], None] | Callable[[Any], Awaitable[None]],
+    }
+    globals().update(types)
+    return types[name]
+
 
 _POLL_SECONDS = 0.01  # how often the external event queue is looked at while no chunk arrives
 _END = object()

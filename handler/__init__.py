@@ -9,7 +9,11 @@ import os
 # Before anything imports haystack: its telemetry imports posthog and calls home at exit.
 os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")
 
-from handler.entry import LambdaHandler
+from handler.arch import check_architecture
+
+check_architecture()  # before any compiled module is imported: a mismatch is one line, not an ImportError
+
+from handler.entry import LambdaHandler  # noqa: E402 (after the architecture check, on purpose)
 
 lambda_handler = LambdaHandler()
 

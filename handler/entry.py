@@ -12,14 +12,16 @@ from typing import Any
 from mangum import Mangum
 from starlette.types import Scope
 
+from core.logs import bind_invocation, clear_invocation, update_invocation
 from core.root_path import RootPathMiddleware
 from core.service import build_service
 from core.settings import Settings, server_only_variables_set
 from core.warmup import WARMUP_REPEAT, WARMUP_RUN_BODY, warming, warmup_route
 from handler import snapstart
 from handler.events import classify, describe, malformed, stage_root_path, warmup_event
+from handler.invocation_log import invocation_log_fields, xray_trace_id
 from handler.metrics import PipelineMetrics
-from handler.tracing import enable_tracing, tracing_enabled
+from handler.tracing import start_tracing
 
 logger = logging.getLogger("handler")
 
@@ -37,9 +39,7 @@ class LambdaHandler:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings.from_env()
         started = time.perf_counter()
-        self.tracer = (
-            enable_tracing(os.environ.get("POWERTOOLS_SERVICE_NAME", "haystack-lambda")) if tracing_enabled() else None
-        )
+        self.tracing = start_tracing(self.settings.show_tracebacks)
         if self.settings.app:  # the user's app from create_app(), with its own routes and middleware
             from core.app_factory import load_user_app
 
@@ -49,6 +49,9 @@ class LambdaHandler:
             self.app, self.registry = build_service(self.settings, sync_inline=True, replays_requests=True)
         self.metrics = PipelineMetrics(init_ms=(time.perf_counter() - started) * 1000)
         self.app.state.request_observers.append(self.metrics.observe)
+        if self.tracing:
+            self.app.state.request_observers.append(self.tracing.observe)
+        self.invocations = 0
         self.snapstart = snapstart.register(self)
         if ignored := server_only_variables_set():
             logger.info("Ignored on Lambda (they configure a long-running server): %s", ", ".join(ignored))
@@ -60,6 +63,8 @@ class LambdaHandler:
         self.adapter = Mangum(RootPathMiddleware(self.app, self.settings.root_path, _stage_root), lifespan="off")
         self.init_warmup_statuses: list[int] = []  # what the init warm-up's requests answered (diagnostics)
         self._warm_invocation()
+        if self.tracing:
+            self.tracing.spans.discard()  # the warm-up's pipeline runs are not anyone's request
         if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") != "snap-start":
             self.metrics.emit_cold_start()  # under SnapStart this init builds a snapshot: restores report it
 
@@ -87,10 +92,22 @@ class LambdaHandler:
             log("Init warm-up answered %s (expected 200s)", self.init_warmup_statuses)
 
     def __call__(self, event: Any, context: Any) -> dict[str, Any]:
+        self.invocations += 1
+        cold_start = self.invocations == 1
+        known = [*self.registry.loaded, *self.registry.pending]
+        bind_invocation(**invocation_log_fields(event, context, cold_start=cold_start, pipelines=known))
         try:
-            return self._answer(event, context)
+            if self.tracing is None:
+                return self._answer(event, context)
+            with self.tracing.invocation(event, context, cold_start=cold_start) as span:
+                if (span_context := span.get_span_context()).is_valid:
+                    update_invocation(xray_trace_id=xray_trace_id(span_context.trace_id))
+                return self._answer(self.tracing.propagated(event), context)
         finally:
             self.metrics.flush()  # every invocation, error paths included
+            if self.tracing is not None:
+                self.tracing.flush()
+            clear_invocation()
 
     def _answer(self, event: Any, context: Any) -> dict[str, Any]:
         kind = classify(event)

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from typing import Any
 
 from core.access_log import RequestRecord
+from core.stdout_lines import install as install_stdout
 
 PIPELINE_METRICS = (("Invocations", "Count"), ("Errors", "Count"), ("Latency", "Milliseconds"))
 
@@ -51,11 +51,12 @@ class PipelineMetrics:
         self.disabled = os.environ.get("POWERTOOLS_METRICS_DISABLED", "").strip().lower() in ("1", "true", "yes")
         self.init_ms = init_ms
         self.pending: list[str] = []
+        self.out = install_stdout()
 
     def _write(self, lines: list[str]) -> None:
         if lines and not self.disabled:
-            sys.stdout.write("\n".join(lines) + "\n")
-            sys.stdout.flush()
+            self.out.write("\n".join(lines) + "\n")  # on a line of its own (core/stdout_lines.py)
+            self.out.flush()
 
     def emit_cold_start(self, *, restored: bool = False) -> None:
         """At the end of init (or of a SnapStart restore, which has no init of its own to report): written

@@ -1,86 +1,236 @@
-"""X-Ray traces with Powertools Tracer: a subsegment per pipeline run and per Haystack component.
+"""OpenTelemetry traces: a span per invocation, and within it one per pipeline run and per Haystack component.
 
-On only when the function has active tracing (Lambda sets AWS_XRAY_DAEMON_ADDRESS; the template's
-`Tracing: Active`) and POWERTOOLS_TRACE_DISABLED is not true; otherwise neither aws-xray-sdk nor anything
-here is imported at cold start (importing Haystack early would also stop it overlapping the S3 fetch).
-Haystack reports its work through its own tracing API (`haystack.tracing`); the tracer built here turns
-each span into an X-Ray subsegment: `haystack.pipeline.run` for the pipeline (annotated with the pipeline
-name and its outcome) and `component <name>` per component (annotated with component name and type).
+When it is on (`tracing_config`):
+- OTEL_SDK_DISABLED=true turns it off (the template's `Tracing` parameter sets it), whatever else is set;
+- OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT (as Hayhooks reads them; the second
+  gets `/v1/traces` appended): spans go there over OTLP/HTTP (protobuf; a gRPC protocol is refused, the
+  function does not ship a gRPC exporter);
+- otherwise, on Lambda with active tracing (Lambda then sets AWS_XRAY_DAEMON_ADDRESS): X-Ray's OTLP
+  endpoint for the function's region, `https://xray.<region>.amazonaws.com/v1/traces`, signed with
+  SigV4 (docs/decisions.md says why this and not the ADOT layer);
+- neither: off. When off, nothing of OpenTelemetry is imported.
+
+The invocation span continues the caller's trace: Lambda's own `_X_AMZN_TRACE_ID` (active tracing: its
+segment is the parent, so the spans sit under the function in X-Ray), else the request's
+`X-Amzn-Trace-Id` header, else a W3C `traceparent` header; a header naming another trace than Lambda's
+becomes a link. Service name: OTEL_SERVICE_NAME, else POWERTOOLS_SERVICE_NAME, else the function's name.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from core.access_log import current_pipeline
+logger = logging.getLogger("handler.tracing")
 
-_ANNOTATED_TAGS = {"haystack.component.name": "component", "haystack.component.type": "component_type"}
+_TRUE = {"1", "true", "yes", "on"}
+_XRAY_HOST = re.compile(r"^xray\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$")
+DEFAULT_EXPORT_TIMEOUT = 2.0  # seconds an invocation may wait for its spans to be accepted
 
 
-def tracing_enabled(environ: dict[str, str] | None = None) -> bool:
+@dataclass(frozen=True)
+class TracingConfig:
+    endpoint: str
+    sign_region: str | None  # SigV4-sign requests for X-Ray's OTLP endpoint in this region
+    service_name: str
+    record_exceptions: bool = False
+    export_timeout: float = DEFAULT_EXPORT_TIMEOUT
+
+
+def tracing_config(environ: Mapping[str, str] | None = None, *, show_tracebacks: bool = False) -> TracingConfig | None:
+    """What tracing the environment asks for; None when it is off."""
     env = os.environ if environ is None else environ
-    disabled = env.get("POWERTOOLS_TRACE_DISABLED", "").lower() in ("1", "true")
-    return bool(env.get("AWS_XRAY_DAEMON_ADDRESS")) and not disabled
+    if env.get("OTEL_SDK_DISABLED", "").strip().lower() in _TRUE:
+        return None
+    protocol = (env.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") or env.get("OTEL_EXPORTER_OTLP_PROTOCOL") or "").strip()
+    if protocol.lower() not in ("", "http", "http/protobuf"):
+        logger.warning("Tracing off: OTLP protocol %r is not supported here (use http/protobuf)", protocol)
+        return None
+    endpoint = (env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or "").strip()
+    if not endpoint and (base := (env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or "").strip()):
+        endpoint = base.rstrip("/") + "/v1/traces"
+    if not endpoint:
+        region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
+        if not (env.get("AWS_XRAY_DAEMON_ADDRESS") and env.get("AWS_LAMBDA_FUNCTION_NAME") and region):
+            return None
+        endpoint = f"https://xray.{region}.amazonaws.com/v1/traces"
+    host = re.sub(r"^[a-z]+://", "", endpoint).split("/", 1)[0].split(":", 1)[0]
+    match = _XRAY_HOST.match(host)
+    timeout = env.get("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT") or env.get("OTEL_EXPORTER_OTLP_TIMEOUT")
+    return TracingConfig(
+        endpoint=endpoint,
+        sign_region=match.group(1) if match else None,
+        service_name=env.get("OTEL_SERVICE_NAME")
+        or env.get("POWERTOOLS_SERVICE_NAME")
+        or env.get("AWS_LAMBDA_FUNCTION_NAME")
+        or "haystack-lambda",
+        record_exceptions=show_tracebacks,
+        export_timeout=_seconds(timeout) if timeout else DEFAULT_EXPORT_TIMEOUT,
+    )
 
 
-def xray_haystack_tracer(provider: Any) -> Any:
-    """A `haystack.tracing.Tracer` writing X-Ray subsegments through Powertools' provider."""
-    from haystack.tracing import Span, Tracer
-
-    class XRaySpan(Span):
-        def __init__(self, subsegment: Any) -> None:
-            self.subsegment = subsegment
-
-        def set_tag(self, key: str, value: Any) -> None:
-            if key in _ANNOTATED_TAGS:
-                self.subsegment.put_annotation(_ANNOTATED_TAGS[key], str(value))
-            elif isinstance(value, (str, int, float, bool)):
-                self.subsegment.put_metadata(key, value, "haystack")
-
-        def raw_span(self) -> Any:
-            return self.subsegment
-
-    class XRayHaystackTracer(Tracer):
-        def __init__(self) -> None:
-            self._current: list[XRaySpan] = []
-
-        @contextlib.contextmanager
-        def trace(
-            self, operation_name: str, tags: dict[str, Any] | None = None, parent_span: Span | None = None
-        ) -> Iterator[Span]:
-            name = operation_name
-            if operation_name == "haystack.component.run" and tags and tags.get("haystack.component.name"):
-                name = f"component {tags['haystack.component.name']}"
-            with provider.in_subsegment(name=name) as subsegment:
-                span = XRaySpan(subsegment)
-                if operation_name == "haystack.pipeline.run" and current_pipeline.get():
-                    subsegment.put_annotation("pipeline", current_pipeline.get())
-                span.set_tags(tags or {})
-                self._current.append(span)
-                try:
-                    yield span
-                except BaseException:
-                    subsegment.put_annotation("status", "error")
-                    raise
-                else:
-                    subsegment.put_annotation("status", "ok")
-                finally:
-                    self._current.pop()
-
-        def current_span(self) -> Span | None:
-            return self._current[-1] if self._current else None
-
-    return XRayHaystackTracer()
+def _seconds(raw: str) -> float:
+    # OTel's OTLP timeout variables are in milliseconds
+    try:
+        return max(0.1, float(raw) / 1000)
+    except ValueError:
+        return DEFAULT_EXPORT_TIMEOUT
 
 
-def enable_tracing(service: str) -> Any:
-    """Start Powertools Tracer and route Haystack's spans to it; returns the tracer."""
-    from aws_lambda_powertools import Tracer as PowertoolsTracer
-    from haystack import tracing
+class Tracing:
+    """Tracing set up for this process: Haystack's spans go through it, `invocation` opens the parent span."""
 
-    tracer = PowertoolsTracer(service=service)
-    tracing.enable_tracing(xray_haystack_tracer(tracer.provider))
-    return tracer
+    def __init__(self, config: TracingConfig, exporter: Any = None) -> None:
+        from haystack import tracing as haystack_tracing
+        from opentelemetry import trace
+        from opentelemetry.sdk.resources import Resource
+        from opentelemetry.sdk.trace import TracerProvider
+
+        from handler.haystack_spans import PipelineTracer
+        from handler.span_export import ROUTER, InvocationSpans, otlp_exporter
+
+        self.config = config
+        exporter = exporter or otlp_exporter(
+            config.endpoint, sign_region=config.sign_region, timeout=config.export_timeout
+        )
+        self.spans = InvocationSpans(exporter)
+        if ROUTER.provider is None:
+            # one provider per process, made the global one: FastAPI's request spans and a wrapper's own
+            # OpenTelemetry spans go through it too (OpenTelemetry lets the global be set only once)
+            ROUTER.provider = TracerProvider(resource=Resource.create(_resource(config.service_name)))
+            ROUTER.provider.add_span_processor(ROUTER)
+            trace.set_tracer_provider(ROUTER.provider)
+        ROUTER.target = self.spans
+        self.provider = ROUTER.provider
+        self.tracer = self.provider.get_tracer("haystack-lambda")
+        haystack_tracing.enable_tracing(PipelineTracer(self.tracer, record_exceptions=config.record_exceptions))
+        self.current: Any = None  # the invocation span being served
+
+    @contextlib.contextmanager
+    def invocation(self, event: Any, context: Any, *, cold_start: bool) -> Iterator[Any]:
+        from opentelemetry.trace import SpanKind
+
+        from handler.trace_context import incoming
+
+        # Lambda's header is the parent only under active tracing (AWS_XRAY_DAEMON_ADDRESS): then its
+        # sampling decision (X-Ray's sampling rules) is ours too; without it, it is not the function's trace
+        active = bool(os.environ.get("AWS_XRAY_DAEMON_ADDRESS"))
+        parent, links = incoming(event, os.environ.get("_X_AMZN_TRACE_ID") if active else None)
+        attributes: dict[str, Any] = {
+            "faas.trigger": "http",
+            "faas.coldstart": cold_start,
+            "faas.invocation_id": getattr(context, "aws_request_id", "") or "",
+        }
+        if arn := getattr(context, "invoked_function_arn", None):
+            attributes["cloud.resource_id"] = arn
+        attributes.update(_request_attributes(event))
+        # OpenTelemetry's FaaS conventions: the invocation span is named after the function
+        name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME") or self.config.service_name
+        with self.tracer.start_as_current_span(
+            name,
+            context=parent,
+            kind=SpanKind.SERVER,
+            links=links,
+            attributes=attributes,
+            record_exception=False,
+            set_status_on_exception=False,
+        ) as span:
+            self.current = span
+            try:
+                yield span
+            except BaseException as exc:
+                from handler.haystack_spans import mark_failed
+
+                mark_failed(span, exc, record=self.config.record_exceptions)
+                raise
+            finally:
+                self.current = None
+
+    def propagated(self, event: Any) -> Any:
+        """The event with the current (invocation) span's context in its headers, written by the process's
+        propagator (W3C traceparent by default): FastAPI (0.165+) starts its request span from the request's
+        headers, not from the current context, so without this it would begin a trace of its own."""
+        from opentelemetry import propagate
+
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier)
+        if not carrier or not isinstance(event, dict):
+            return event
+        event = dict(event)
+        replaced = {k.lower() for k in carrier}
+        for key in ("headers", "multiValueHeaders"):
+            if isinstance(event.get(key), dict):
+                kept = {k: v for k, v in event[key].items() if str(k).lower() not in replaced}
+                added = carrier if key == "headers" else {k: [v] for k, v in carrier.items()}
+                event[key] = {**kept, **added}
+        if "headers" not in event and "multiValueHeaders" not in event:
+            event["headers"] = dict(carrier)
+        return event
+
+    def observe(self, record: Any) -> None:
+        """A request observer (core/access_log.py): the pipeline and status go on the invocation span."""
+        span = self.current
+        if span is None:
+            return
+        if record.pipeline:
+            span.set_attribute("hayhooks.pipeline.name", record.pipeline)
+        span.set_attribute("http.response.status_code", record.status)
+        if record.status >= 500:
+            from opentelemetry.trace import Status, StatusCode
+
+            span.set_status(Status(StatusCode.ERROR))
+
+    def flush(self) -> bool:
+        return self.spans.force_flush()
+
+    def shutdown(self) -> None:
+        from haystack import tracing as haystack_tracing
+
+        from handler.span_export import ROUTER
+
+        haystack_tracing.disable_tracing()
+        if ROUTER.target is self.spans:
+            ROUTER.target = None
+        self.spans.shutdown()
+
+
+def _resource(service_name: str) -> dict[str, Any]:
+    env = os.environ
+    values: dict[str, Any] = {"service.name": service_name, "cloud.provider": "aws", "cloud.platform": "aws_lambda"}
+    optional = {
+        "cloud.region": env.get("AWS_REGION"),
+        "faas.name": env.get("AWS_LAMBDA_FUNCTION_NAME"),
+        "faas.version": env.get("AWS_LAMBDA_FUNCTION_VERSION"),
+        "faas.max_memory": int(env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"]) * 1024 * 1024
+        if env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "").isdigit()
+        else None,
+    }
+    values.update({k: v for k, v in optional.items() if v is not None})
+    return values
+
+
+def _request_attributes(event: Any) -> dict[str, str]:
+    if not isinstance(event, dict):
+        return {}
+    request_context = event.get("requestContext")
+    http = request_context.get("http") if isinstance(request_context, dict) else None
+    http = http if isinstance(http, dict) else {}
+    method = http.get("method") or event.get("httpMethod")
+    path = http.get("path") or event.get("rawPath") or event.get("path")
+    if not (isinstance(method, str) and isinstance(path, str)):
+        return {}
+    return {"http.request.method": method, "url.path": path}
+
+
+def start_tracing(show_tracebacks: bool = False, environ: Mapping[str, str] | None = None) -> Tracing | None:
+    config = tracing_config(environ, show_tracebacks=show_tracebacks)
+    if config is None:
+        return None
+    tracing = Tracing(config)
+    logger.info("Tracing on: spans to %s%s", config.endpoint, " (SigV4-signed, X-Ray)" if config.sign_region else "")
+    return tracing

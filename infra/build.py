@@ -220,8 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--arch",
         choices=sorted(PLATFORMS),
-        default=os.environ.get("ARCH", "arm64"),
-        help="Lambda architecture (default: $ARCH or arm64)",
+        default=None,
+        help="Lambda architecture (default: the function's, as sam build resolved it; else arm64)",
     )
     parser.add_argument(
         "--pipelines",
@@ -236,8 +236,38 @@ def main(argv: list[str] | None = None) -> int:
     if args.check_only:
         check_budget(args.artifacts_dir)
     else:
-        build(args.artifacts_dir, args.arch, args.pipelines)
+        build(args.artifacts_dir, resolve_arch(args.arch, function_architecture(args.artifacts_dir)), args.pipelines)
     return 0
+
+
+def function_architecture(artifacts_dir: Path, function: str = "PipelinesFunction") -> str | None:
+    """The architecture `sam build` resolved for the function (template, samconfig.toml and
+    --parameter-overrides), from the build graph it writes before it builds (.aws-sam/build.toml, beside
+    the build folder). SAM passes a Makefile build only ARTIFACTS_DIR; this is where the rest is."""
+    import tomllib
+
+    graph = Path(artifacts_dir).resolve().parent.parent / "build.toml"
+    try:
+        definitions = tomllib.loads(graph.read_text()).get("function_build_definitions", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    for definition in definitions.values():
+        if function in definition.get("functions", []):
+            return definition.get("architecture")
+    return None
+
+
+def resolve_arch(asked: str | None, function_arch: str | None) -> str:
+    """Build for the function's architecture; an explicit one that differs fails, naming both."""
+    if asked and function_arch and asked != function_arch:
+        raise SystemExit(
+            f"asked to build for {asked} (ARCH / --arch) but the function's architecture is {function_arch} "
+            f"(template parameter Architecture): run `make build ARCH={function_arch}`, or "
+            f"`sam build --parameter-overrides Architecture={asked}`"
+        )
+    if function_arch and function_arch not in PLATFORMS:
+        raise SystemExit(f"the function's architecture {function_arch!r} is not one of {', '.join(PLATFORMS)}")
+    return asked or function_arch or "arm64"
 
 
 if __name__ == "__main__":

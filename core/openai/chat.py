@@ -24,7 +24,7 @@ class ChatRequest(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     model: str = Field(description="The pipeline to run")
-    messages: list[dict[str, Any]] = Field(description="The conversation, in OpenAI's message format")
+    messages: list[dict[str, Any]] = Field(description="The conversation, in OpenAI's message format", fail_fast=True)
     stream: bool = Field(default=False, description="Answer with server-sent events")
 
 

@@ -6,11 +6,12 @@ import json
 import time
 import uuid
 from collections.abc import AsyncGenerator, Generator
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.types import FailFast
 from starlette.responses import Response
 
 from core.openai.dispatch import ERROR_RESPONSES, RESPONSES, as_async, call_wrapper, collect_text
@@ -19,14 +20,17 @@ from core.openai.sse import respond
 router = APIRouter(tags=["openai"])
 
 
+_Items = Annotated[list[dict[str, Any]], FailFast()]  # stops at the first wrong item (core/bounded_validation.py)
+
+
 class ResponsesRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
     model: str = Field(description="The pipeline to run")
-    input: str | list[dict[str, Any]] | None = Field(default=None, description="Text, or a list of input items")
+    input: str | _Items | None = Field(default=None, description="Text, or a list of input items")
     # the fields Hayhooks 2.1.0 declares, in its order: the wrapper's `body` has the same keys
     instructions: str | None = None
     stream: bool = False
-    tools: list[dict[str, Any]] | None = None
+    tools: _Items | None = None
     tool_choice: str | dict[str, Any] | None = None
     top_p: float | None = None
     top_logprobs: int | None = None

@@ -44,13 +44,15 @@ def add_run_route(
         try:
             async with deadline.limit(sync_inline=sync_inline and not spec.is_async):
                 response = await produce(payload)
-        except HTTPException:
+        except HTTPException as exc:
+            if isinstance(exc.detail, str):  # a wrapper may pass on an error that quotes a secret
+                exc.detail = redact(exc.detail)
             raise
         except (Exception, SystemExit) as exc:  # sys.exit() in a wrapper must not end the environment
             logger.exception("Pipeline '%s' failed", name)
             detail = f"Pipeline execution failed: {redact(str(exc))}"
             if show_tracebacks:
-                detail += f"\n{traceback.format_exc()}"
+                detail += f"\n{redact(traceback.format_exc())}"
             return JSONResponse({"detail": detail}, status_code=500)
         if deadline.expired:
             logger.error("Pipeline '%s' ran out of time (%.0f ms)", name, deadline.seconds * 1000)

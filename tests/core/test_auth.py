@@ -89,20 +89,28 @@ def test_cors_preflight_needs_no_key_and_401s_carry_cors_headers(registry):
     assert denied_origin.status_code == 400 and "access-control-allow-origin" not in denied_origin.headers
 
 
-@pytest.mark.parametrize("secret", ['["k-one", "k-two"]', '{"api_keys": ["k-one", "k-two"]}', "k-one,k-two"])
-def test_keys_from_secrets_manager(monkeypatch, secret):
+K1, K2, K_ENV = "key-one-0123456789", "key-two-0123456789", "key-env-0123456789"
+
+
+@pytest.fixture
+def aws(monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with mock_aws():
-        arn = boto3.client("secretsmanager").create_secret(Name="api-keys", SecretString=secret)["ARN"]
-        assert load_api_keys({"HAYHOOKS_API_KEYS_SECRET": arn, "HAYHOOKS_API_KEYS": "k-env"}) == (
-            b"k-env",
-            b"k-one",
-            b"k-two",
-        )
-        with pytest.raises(AuthError, match="HAYHOOKS_API_KEYS_SECRET: cannot read Secrets Manager secret 'nope'"):
-            load_api_keys({"HAYHOOKS_API_KEYS_SECRET": "nope"})
+        yield boto3.client("secretsmanager")
+
+
+@pytest.mark.parametrize("secret", [f'["{K1}", "{K2}"]', f'{{"api_keys": ["{K1}", "{K2}"]}}', f"{K1},{K2}"])
+def test_keys_from_secrets_manager(aws, secret):
+    arn = aws.create_secret(Name="api-keys", SecretString=secret)["ARN"]
+    assert load_api_keys({"HAYHOOKS_API_KEYS_SECRET": arn, "HAYHOOKS_API_KEYS": K_ENV}) == (
+        K_ENV.encode(),
+        K1.encode(),
+        K2.encode(),
+    )
+    with pytest.raises(AuthError, match="HAYHOOKS_API_KEYS_SECRET: cannot read Secrets Manager secret 'nope'"):
+        load_api_keys({"HAYHOOKS_API_KEYS_SECRET": "nope"})
 
 
 def test_through_the_lambda_handler(monkeypatch):
@@ -116,3 +124,41 @@ def test_through_the_lambda_handler(monkeypatch):
         )
     )
     assert allowed.status == 200
+
+
+@pytest.mark.parametrize(
+    ("secret", "problem"),
+    [
+        (f'{{"api_keys": "{K1},{K2}"}}', "'api_keys' must be a list of strings"),
+        ("[]", "holds no API key"),
+        (" ", "holds no API key"),
+        (f'{{"apiKeys": ["{K1}"]}}', "a JSON object must have one key, 'api_keys'"),
+        (f'["{K1}", 12345678901234567890]', "'api_keys' must be a list of strings"),
+        ('{"api_keys": ', "is not valid JSON"),
+        ("short", "at least 16 characters"),
+        (f"{K1},tiny", "at least 16 characters"),
+    ],
+)
+def test_a_secret_that_yields_no_usable_key_fails_the_cold_start(aws, secret, problem):
+    """Fails open before: a string under api_keys became one-character keys; [], " " or a misspelt key
+    loaded no key at all and authentication was silently off."""
+    arn = aws.create_secret(Name="api-keys", SecretString=secret)["ARN"]
+    with pytest.raises(AuthError) as raised:
+        load_api_keys({"HAYHOOKS_API_KEYS_SECRET": arn})
+    message = str(raised.value)
+    assert message.startswith("HAYHOOKS_API_KEYS_SECRET: ") and problem in message
+    assert K1 not in message and "tiny" not in message and "short" not in message  # never the values
+
+
+@pytest.mark.parametrize(("value", "problem"), [(" , ", "holds no API key"), ("abc", "at least 16 characters")])
+def test_api_keys_variable_that_yields_no_usable_key_fails(value, problem):
+    with pytest.raises(AuthError, match=f"^HAYHOOKS_API_KEYS: .*{problem}"):
+        load_api_keys({"HAYHOOKS_API_KEYS": value})
+    assert load_api_keys({"HAYHOOKS_API_KEYS": ""}) == ()  # empty: not configured
+
+
+def test_a_cold_start_with_a_malformed_key_secret_fails_naming_the_setting(aws, monkeypatch):
+    arn = aws.create_secret(Name="api-keys", SecretString=f'{{"api_keys": "{K1}"}}')["ARN"]
+    monkeypatch.setenv("HAYHOOKS_API_KEYS_SECRET", arn)
+    with pytest.raises(AuthError, match="HAYHOOKS_API_KEYS_SECRET"):
+        LambdaHandler(fixture_settings())

@@ -41,6 +41,10 @@ BEDROCK_503 = (
 )
 NO_CHAT_501 = "Chat endpoint not implemented for this model"
 NO_RESPONSES_501 = "Responses endpoint not implemented for this model"
+NO_FILES_501 = (
+    "No pipeline implements run_file_upload: the file was not kept. "
+    "Implement run_file_upload in a PipelineWrapper to accept uploads."
+)
 # the example pipelines that implement each OpenAI-compatible endpoint
 CHAT_MODELS = {"bedrock_chat"}
 RESPONSES_MODELS: set[str] = set()
@@ -48,13 +52,15 @@ RESPONSES_MODELS: set[str] = set()
 # The only 5xx answers allowed, keyed by (method, path, the body's "model" for the OpenAI endpoints):
 # - the two pipelines that need outside configuration answer 503 saying what is missing (they are built to);
 # - the OpenAI endpoints answer a pipeline without the method behind them with Hayhooks' 501, on purpose:
-#   the same status and message a Hayhooks client gets.
+#   the same status and message a Hayhooks client gets;
+# - /v1/files answers 501 when no example pipeline takes uploads (none does): the file is not kept.
 EXPECTED_5XX: dict[tuple[str, ...], tuple[int, str]] = {
     ("POST", "/chat_with_docs/run"): (503, CHAT_WITH_DOCS_503),
     ("POST", "/bedrock_chat/run"): (503, BEDROCK_503),
     ("POST", "/v1/chat/completions", "bedrock_chat"): (503, BEDROCK_503),
     **{("POST", "/v1/chat/completions", m): (501, NO_CHAT_501) for m in set(EXAMPLE_PIPELINES) - CHAT_MODELS},
     **{("POST", "/v1/responses", m): (501, NO_RESPONSES_501) for m in set(EXAMPLE_PIPELINES) - RESPONSES_MODELS},
+    ("POST", "/v1/files"): (501, NO_FILES_501),
 }
 # Answers a wrapper raises itself (HTTPException reaches the client as is), so their body is the wrapper's,
 # not the request-validation shape the document gives for that status: the status and the exact body.
@@ -173,3 +179,39 @@ def test_no_server_errors_and_answers_match_the_document(api_schema, mode):
         else:
             assert ran > 0, operation.label
     assert not failures, "\n\n".join(failures)
+
+
+# Shapes from the outside attack of issue #20, sent over real HTTP to every JSON operation of the document:
+# numbers too large for a float, two Content-Type headers (raw HTTP allows them), and bodies whose
+# validation errors would amplify. None may be a 5xx the document does not list, and a 422 stays small.
+HOSTILE_BODIES = [
+    b'{"question": 1e999, "top_k": 1e999, "model": "greeting", "messages": [], "name": 1e999}',
+    b'{"question": "x", "top_k": -1E+400}',
+    b'{"model": "greeting", "messages": [' + b",".join([b"1"] * 100_000) + b"]}",
+    b'{"question": [' + b",".join([b"null"] * 100_000) + b"], " + b'"files": [' + b",".join([b"1"] * 50_000) + b"]}",
+    b'{"name": "' + b"x" * 1_000_000 + b'", "top_k": "many"}',
+]
+
+
+def test_hostile_json_bodies_over_http(api_schema, server_url):
+    import httpx
+
+    operations = [result.ok() for result in api_schema.get_all_operations()]
+    posts = sorted({op.path for op in operations if op.method.upper() == "POST" and "{" not in op.path})
+    assert "/v1/chat/completions" in posts
+    with httpx.Client(base_url=server_url, timeout=30) as client:
+        for path in posts:
+            for body in HOSTILE_BODIES:
+                for types in (["application/json"], ["text/plain", "application/json"], ["application/json"] * 2):
+                    headers = [("content-type", t) for t in types]
+                    reply = client.post(path, content=body, headers=headers)
+                    described = f"POST {path} {body[:80]!r} {types} -> {reply.status_code} {reply.text[:300]}"
+                    if reply.status_code >= 500:
+                        model = "greeting" if path.startswith("/v1/") and b'"greeting"' in body else None
+                        key = ("POST", path, model) if model else ("POST", path)
+                        assert key in EXPECTED_5XX, described
+                    assert len(reply.content) < 64_000, described
+                    if len(types) > 1:
+                        assert reply.status_code == 400, described
+                    if reply.status_code == 422 and isinstance(reply.json().get("detail"), list):
+                        assert len(reply.json()["detail"]) <= 20, described

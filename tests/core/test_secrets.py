@@ -77,3 +77,21 @@ def test_a_missing_secret_fails_the_cold_start_naming_the_variable(aws, mapping,
 def test_malformed_mapping_is_a_settings_error(value):
     with pytest.raises(SettingsError, match="HAYHOOKS_SECRETS entries look like NAME=ssm:/path"):
         Settings.from_env({"HAYHOOKS_SECRETS": value})
+
+
+def test_values_from_hayhooks_secrets_are_masked_whatever_the_variable_is_called(aws, monkeypatch):
+    """A secret under a name that does not look secret (DATABASE_URL) is still masked in what leaves."""
+    from core.redact import redact
+    from tests.conftest import fixture_settings
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    _, secrets = aws
+    secrets.create_secret(Name="prod/db", SecretString='{"url": "plain-db-location-4242"}')
+    settings = fixture_settings(
+        secrets=Settings.from_env({"HAYHOOKS_SECRETS": "DATABASE_URL=secret:prod/db#url"}).secrets
+    )
+    build_service(settings)
+    try:
+        assert redact("could not reach plain-db-location-4242 now") == "could not reach *** now"
+    finally:
+        os.environ.pop("DATABASE_URL", None)

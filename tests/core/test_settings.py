@@ -86,3 +86,24 @@ def test_server_only_variables_are_reported():
 def test_cors_credentials_with_any_origin_is_refused():
     with pytest.raises(SettingsError, match="HAYHOOKS_CORS_ALLOW_CREDENTIALS=true cannot be combined with"):
         Settings.from_env({"HAYHOOKS_CORS_ALLOW_ORIGINS": "*", "HAYHOOKS_CORS_ALLOW_CREDENTIALS": "true"})
+
+
+@pytest.mark.parametrize(
+    ("variables", "problem"),
+    [
+        ({"HAYHOOKS_CORS_ALLOW_ORIGIN_REGEX": ".*"}, "matches 'null'"),
+        ({"HAYHOOKS_CORS_ALLOW_ORIGIN_REGEX": "https?://.*"}, "matches 'https://attacker.invalid'"),
+        ({"HAYHOOKS_CORS_ALLOW_ORIGIN_REGEX": "null|https://app\\.example"}, "matches 'null'"),
+        ({"HAYHOOKS_CORS_ALLOW_ORIGINS": "null"}, "HAYHOOKS_CORS_ALLOW_ORIGINS=null"),
+        ({"HAYHOOKS_CORS_ALLOW_ORIGIN_REGEX": "(unclosed"}, "not a valid regular expression"),
+    ],
+)
+def test_credentials_only_go_to_origins_that_were_listed(variables, problem):
+    """Before: credentials with the regex '.*' were accepted and reflected any origin, 'null' included."""
+    with pytest.raises(SettingsError, match=problem):
+        Settings.from_env({"HAYHOOKS_CORS_ALLOW_CREDENTIALS": "true", **variables})
+    anchored = {
+        "HAYHOOKS_CORS_ALLOW_CREDENTIALS": "true",
+        "HAYHOOKS_CORS_ALLOW_ORIGIN_REGEX": r"https://[a-z]+\.app\.example",
+    }
+    assert Settings.from_env(anchored).cors.allow_credentials

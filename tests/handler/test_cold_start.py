@@ -154,7 +154,7 @@ def test_cold_start_imports_only_what_the_configuration_needs(tmp_path):
     code = (
         "import sys, handler; from tests.apigw import Context, http_v2; "
         "assert handler.lambda_handler(http_v2('GET', '/status'), Context())['statusCode'] == 200; "
-        "print(sorted(m for m in ('pydantic.v1', 'aws_xray_sdk', 'boto3', 'botocore', 'aws_lambda_powertools')"
+        "print(sorted(m for m in ('pydantic.v1', 'opentelemetry.sdk', 'boto3', 'botocore', 'aws_lambda_powertools')"
         " if m in sys.modules))"
     )
     # as on Lambda (JSON logs, metrics); no S3 source, secrets, API-key secret or tracing configured

@@ -291,3 +291,64 @@ def test_mutated_and_truncated_http_events(fixture_handler, generated):
 @settings(max_examples=max(MAX_EXAMPLES // 3, 20), deadline=None, database=None)
 def test_events_that_are_not_http(fixture_handler, event):
     check(fixture_handler, event, None)
+
+
+# Shapes from the outside attack of issue #20: numbers too large for a float, two content types, bodies
+# whose validation errors would amplify. Extra properties: every answer fits Lambda's 6 MB, a 422 lists at
+# most 20 errors, and the only 5xx are those `check` expects.
+HUGE_NUMBERS = st.sampled_from(["1e999", "-1e999", "1E+400", "2.5e308", "123.5e9999", "1e308", "-0.0e-999"])
+
+
+@st.composite
+def hostile_bodies(draw) -> str:
+    kind = draw(st.sampled_from(["float", "many_errors", "nested_input", "huge_string"]))
+    if kind == "float":
+        number = draw(HUGE_NUMBERS)
+        return draw(st.sampled_from(['{"text": "x", "times": %s}', '{"text": %s}', '{"text": "x", "tags": [%s]}'])) % (
+            number
+        )
+    if kind == "many_errors":
+        count = draw(st.integers(100, 60_000))
+        item = draw(st.sampled_from(["1", "null", "[]", '{"a": 1}', "true"]))
+        field = draw(st.sampled_from(["tags", "times", "text", "messages", "input"]))
+        items = ",".join([item] * count)
+        return f'{{"model": "chat_plain", "text": 1, "{field}": [{items}]}}'
+    if kind == "nested_input":
+        return json.dumps({"times": "x", "extra": [{"k": "v" * 100}] * draw(st.integers(10, 5_000))})
+    return json.dumps({"times": "x", "tags": ["x" * draw(st.integers(1_000, 2_000_000))]})
+
+
+@st.composite
+def hostile_events(draw) -> tuple[dict, tuple[str, str | None]]:
+    source = draw(st.sampled_from(sorted(BUILDERS)))
+    path = draw(st.sampled_from(["/echo/run", "/echo_async/run", "/v1/chat/completions", "/v1/responses"]))
+    body = draw(hostile_bodies())
+    types = draw(
+        st.sampled_from([["application/json"], ["application/json", "text/plain"], ["text/plain", "application/json"]])
+    )
+    event = BUILDERS[source]("POST", path, body=body, headers={"content-type": types[0]})
+    if len(types) > 1:  # two content types, as each event kind carries them
+        if "elb" in event["requestContext"]:
+            event["multiValueHeaders"] = {k: [v] for k, v in event.pop("headers").items()} | {"content-type": types}
+        elif "multiValueHeaders" in event:
+            event["headers"].pop("Content-Type", None)
+            event["multiValueHeaders"] = {
+                k: v for k, v in event["multiValueHeaders"].items() if k.lower() != "content-type"
+            } | {"Content-Type": types}
+        else:
+            event["headers"]["content-type"] = ",".join(types)
+    return event, (path, "chat_plain" if path.startswith("/v1/") else None)
+
+
+@given(hostile_events())
+@settings(
+    max_examples=max(MAX_EXAMPLES // 5, 30), deadline=None, suppress_health_check=list(HealthCheck), database=None
+)
+def test_hostile_bodies_are_answered_in_bounds(fixture_handler, generated):
+    event, intent = generated
+    result = check(fixture_handler, event, intent)
+    assert len(json.dumps(result)) < 6 * 1024 * 1024
+    if result["statusCode"] == 422:
+        answer = json.loads(result["body"])
+        if isinstance(answer["detail"], list):
+            assert len(answer["detail"]) <= 20 and len(result["body"]) < 64_000

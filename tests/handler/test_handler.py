@@ -625,7 +625,7 @@ def test_the_init_warm_up_leaves_nothing_behind(fixture_handler, invoke):
 
 
 def test_the_init_warm_up_takes_the_authenticated_path(monkeypatch):
-    monkeypatch.setenv("HAYHOOKS_API_KEYS", "k-one")
+    monkeypatch.setenv("HAYHOOKS_API_KEYS", "key-one-0123456789")
     handler = LambdaHandler(fixture_settings())
     assert handler.init_warmup_statuses == [200, 200] * 3
     assert parse(handler(http_v2("GET", "/status"), Context())).status == 401  # keys are still required

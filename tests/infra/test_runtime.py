@@ -139,3 +139,41 @@ def test_lazy_strategy(artifact, tmp_path):
     assert run.json() == {"result": {"greeting_builder": {"prompt": "Hello Ann, welcome to Lambda!"}}}
     assert after["pipelines"] == ["greeting"] and after["states"]["greeting"] == "loaded"
     assert after["states"]["search_docs"] == "pending"
+
+
+def test_failing_invocation_logs_under_the_runtime_handler(artifact, tmp_path):
+    """With the function's log format JSON (Lambda's LoggingConfig), the runtime's own handler writes our
+    lines: one JSON object per line, each carrying the invocation's request ids."""
+    import json
+
+    closed = free_port()
+    rie = Emulator(
+        artifact,
+        {
+            "AWS_LAMBDA_LOG_FORMAT": "JSON",
+            "AWS_LAMBDA_LOG_LEVEL": "INFO",
+            "OPENAI_API_KEY": "sk-test-not-a-real-key",
+            "OPENAI_BASE_URL": f"http://127.0.0.1:{closed}/v1",
+            "OPENAI_MAX_RETRIES": "0",
+            "OPENAI_TIMEOUT": "2",
+        },
+        tmp_path / "rie.log",
+    )
+    try:
+        event = http_v2("POST", "/chat_with_docs/run", body={"question": "What is it?"})
+        reply = parse(rie.invoke(event))
+    finally:
+        rie.stop()
+    assert reply.status == 500
+    request_id = reply.headers["x-request-id"]
+    text = rie.log.read_text()
+    ours = [json.loads(line) for line in text.splitlines() if line.startswith('{"level"')]
+    during = [line for line in ours if "function_request_id" in line]
+    assert {line["message"] for line in during} >= {"Pipeline 'chat_with_docs' failed", "POST /chat_with_docs/run 500"}
+    for line in during:
+        assert line["function_request_id"] == request_id
+        assert line["correlation_id"] == event["requestContext"]["requestId"]
+        assert line["cold_start"] is True and line["pipeline"] == "chat_with_docs"
+    # every line from the invocation's first on carries the ids; the init's lines (before it) none
+    first = ours.index(during[0])
+    assert first > 0 and len(ours) - first == len(during)

@@ -55,6 +55,7 @@ def conditions_for(mode: str, **extra: bool) -> dict[str, bool]:
         "HasSsmSecrets": False,
         "HasManagerSecrets": False,
         "HasAllowlist": False,
+        "TracingOn": True,
         **extra,
     }
 
@@ -93,7 +94,7 @@ def test_policies_only_for_what_is_configured():
     everything = conditions_for(
         "api-key", HasPipelinesS3Uri=True, HasBedrockModel=True, HasSsmSecrets=True, HasManagerSecrets=True
     )
-    nothing = conditions_for("none")
+    nothing = conditions_for("none", TracingOn=False)
     granted = resolve(role.get("Policies", []), everything)
     sids = {s["Sid"] for p in granted for s in p["PolicyDocument"]["Statement"]}
     assert sids == {
@@ -102,8 +103,18 @@ def test_policies_only_for_what_is_configured():
         "ReadApiKeys",
         "ReadSecretParameters",
         "ReadSecrets",
+        "SendSpansToXRayOtlpEndpoint",
     }
     assert resolve(role.get("Policies", []), nothing) == []
     s3 = next(s for p in granted for s in p["PolicyDocument"]["Statement"] if s["Sid"] == "ReadPublishedPipelines")
     assert s3["Action"] == ["s3:GetObject", "s3:GetObjectVersion"]
     assert "arn:${AWS::Partition}:s3:::${Location}*" in json.dumps(s3["Resource"])
+
+
+def test_tracing_parameter_switches_lambda_tracing_and_opentelemetry():
+    template = translate()
+    function = template["Resources"]["PipelinesFunction"]["Properties"]
+    for on, active, disabled in ((True, "Active", "false"), (False, "PassThrough", "true")):
+        conditions = conditions_for("api-key", TracingOn=on)
+        assert resolve(function["TracingConfig"], conditions) == {"Mode": active}
+        assert resolve(function["Environment"]["Variables"], conditions)["OTEL_SDK_DISABLED"] == disabled
