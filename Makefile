@@ -128,8 +128,8 @@ lock:
 	{ echo "# Development and test dependencies, pinned (includes the runtime set, not Hayhooks: .venv must see what Lambda sees). Regenerate with: make lock"; \
 	  $(LOCK_VENV)/bin/pip freeze; } > requirements-dev.lock
 	rm -rf $(LOCK_VENV) && $(PYTHON) -m venv $(LOCK_VENV)
-	$(LOCK_VENV)/bin/pip install --quiet -c requirements-dev.lock hayhooks==2.1.0
-	{ echo "# Hayhooks 2.1.0 and its dependencies, pinned: the test-only .venv-hayhooks (tests and make bench compare against the real Hayhooks). Regenerate with: make lock"; \
+	$(LOCK_VENV)/bin/pip install --quiet -c requirements-dev.lock hayhooks==2.1.0 trafilatura
+	{ echo "# Hayhooks 2.1.0 and its dependencies, pinned: the test-only .venv-hayhooks (tests and make bench compare against the real Hayhooks; trafilatura: recording Hayhooks' website examples). Regenerate with: make lock"; \
 	  $(LOCK_VENV)/bin/pip freeze; } > requirements-hayhooks.lock
 
 clean:

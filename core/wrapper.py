@@ -20,6 +20,8 @@ RUN_METHODS = (
     "run_response_async",
     "run_response",
 )
+# Hayhooks' durable-mode entry points: not served here (see core/durable.py), named when they are all there is.
+DURABLE_RUN_METHODS = ("run_durable_async", "run_durable")
 # `POST /v1/files` goes to the first wrapper (by pipeline name) with one of these; as in Hayhooks they do not
 # count as run methods (a wrapper with only these does not load). The async one is ours: Hayhooks has only
 # the sync method, which it calls in a thread.
@@ -113,5 +115,11 @@ def check_wrapper_class(obj: object) -> type:
     if not callable(getattr(obj, "setup", None)):
         raise ContractError("class 'PipelineWrapper' has no setup() method")
     if not implemented_run_methods(obj):
+        if durable := [m for m in DURABLE_RUN_METHODS if implements(obj, m)]:
+            # say why, as Hayhooks does: "implements none of run_api…" would hide the method it does have
+            raise ContractError(
+                f"class 'PipelineWrapper' implements only {', '.join(durable)}: durable wrappers need Hayhooks' "
+                "durable mode (HAYHOOKS_DURABLE_MODE), which this service does not have"
+            )
         raise ContractError("class 'PipelineWrapper' implements none of " + ", ".join(RUN_METHODS))
     return obj

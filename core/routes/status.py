@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_serializer
 
 from core.registry import LoadedPipeline
 from core.routes.lookup import loaded_or_raise
@@ -56,6 +56,11 @@ class DeploymentSummary(BaseModel):
     worker_scope: str = "responding process"
     store_scope: str | None = None
     execution_enumeration: bool = False
+
+    @model_serializer
+    def _with_nulls(self) -> dict[str, Any]:
+        # /status drops None for its own optional keys; Hayhooks sends these as null, so they stay
+        return dict(self)
 
 
 class StatusResponse(BaseModel):

@@ -563,6 +563,10 @@ def test_status_keeps_hayhooks_2_1_keys(invoke):
     assert deployments["upload"]["capabilities"] == ["run_api"]
     assert deployments["chat_only"]["capabilities"] == ["chat_completion"]
     assert deployments["yaml_echo"]["type"] == "pipeline"
+    # Hayhooks sends the durable-only keys as null (not absent) for a request-bound pipeline
+    assert {k: deployments["echo"][k] for k in ("revision", "health", "store_scope")} == dict.fromkeys(
+        ("revision", "health", "store_scope")
+    )
 
 
 def test_custom_eventbridge_event_is_answered_without_error(fixture_handler, caplog):

@@ -33,7 +33,7 @@ EXAMPLE_TESTS = [
 @pytest.fixture(scope="module")
 def user_clone(tmp_path_factory) -> Path:
     clone = tmp_path_factory.mktemp("clone") / "project"
-    skip = shutil.ignore_patterns(".git", ".venv*", ".aws-sam", ".bench", ".check", "*_cache", "__pycache__")
+    skip = shutil.ignore_patterns(".git", ".venv*", ".aws-sam", ".bench", ".check", ".cache", "*_cache", "__pycache__")
     shutil.copytree(ROOT, clone, ignore=skip, symlinks=True)
     shutil.rmtree(clone / "pipelines")
     shutil.copytree(USER_PIPELINES, clone / "pipelines")
