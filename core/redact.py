@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import cache
 
 MASK = "***"
 MIN_SECRET_LENGTH = 6  # shorter values would mask ordinary words
@@ -29,24 +30,42 @@ _IDENTIFIER_SUFFIXES = ("_ID", "_ARN", "_NAME", "_PATH", "_FILE", "_TTL_SECONDS"
 
 _SECRET_WORD = r"[A-Za-z0-9_\-]*(?:api[_-]?key|token|secret|password|passwd|pwd|credential)[A-Za-z0-9_\-]*"
 _VALUE = r"(?![0-9]+\b)[^\s'\",;}]+"  # a value, unless a plain number (a count, not a secret)
-_PATTERNS = (
-    (re.compile(r"(?<=://)[^/\s:@]*:[^/\s@]+@"), MASK + "@"),  # scheme://user:password@host, user optional
+_SECRET_WORDS = ("key", "token", "secret", "password", "passwd", "pwd", "credential")
+# (pattern, replacement, literals one of which any match contains, lowercased). Most text (a log line at
+# cold start, say) contains none of them: it is not scanned, and a pattern is compiled only when first
+# needed (compiling all of them cost about 5 ms of every cold start).
+_PATTERNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    (r"(?<=://)[^/\s:@]*:[^/\s@]+@", MASK + "@", ("://",)),  # scheme://user:password@host, user optional
     # NAME=value; 'name': 'value' or "name": value (dict and JSON); name: 'value'; name: value-with-a-digit.
     # An unquoted "name: word" is prose more often than not ("needs OPENAI_API_KEY: set it ...").
-    (re.compile(r"(?i)(?<![A-Za-z0-9])(" + _SECRET_WORD + r")(\s*=\s*)(['\"]?)" + _VALUE), r"\1\2\3***"),
-    (re.compile(r"(?i)(['\"]" + _SECRET_WORD + r"['\"]\s*:\s*)(['\"]?)" + _VALUE), r"\1\2***"),
-    (re.compile(r"(?i)(?<![A-Za-z0-9])(" + _SECRET_WORD + r"\s*:\s*)(['\"])[^'\"\s]+"), r"\1\2***"),
-    (re.compile(r"(?i)(?<![A-Za-z0-9])(" + _SECRET_WORD + r"\s*:\s*)(?=[^\s'\",;]*[0-9])[^\s'\",;]{8,}"), r"\1***"),
-    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/\-]{6,}=*"), r"\1 ***"),
-    (re.compile(r"\b(sk|pk|rk)-[A-Za-z0-9_\-]{8,}"), r"\1-***"),  # OpenAI-style keys
-    (re.compile(r"\b(sk|rk)_(live|test)_[A-Za-z0-9]{8,}"), r"\1_\2_***"),  # Stripe secret keys
-    (re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b"), r"\1***"),  # AWS access key ids
-    (re.compile(r"\b(gh[pousr]_|github_pat_)[A-Za-z0-9_]{20,}"), r"\1***"),  # GitHub tokens
-    (re.compile(r"\b(xox[abeprs]-)[A-Za-z0-9\-]{8,}"), r"\1***"),  # Slack tokens
-    (re.compile(r"\b(hf_)[A-Za-z0-9]{20,}"), r"\1***"),  # Hugging Face tokens
-    (re.compile(r"\bAIza[0-9A-Za-z_\-]{30,}"), "AIza***"),  # Google API keys
-    (re.compile(r"\beyJ[A-Za-z0-9_\-]{4,}\.eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*"), "eyJ***"),  # JWTs
+    (r"(?i)(?<![A-Za-z0-9])(" + _SECRET_WORD + r")(\s*=\s*)(['\"]?)" + _VALUE, r"\1\2\3***", _SECRET_WORDS),
+    (r"(?i)(['\"]" + _SECRET_WORD + r"['\"]\s*:\s*)(['\"]?)" + _VALUE, r"\1\2***", _SECRET_WORDS),
+    (r"(?i)(?<![A-Za-z0-9])(" + _SECRET_WORD + r"\s*:\s*)(['\"])[^'\"\s]+", r"\1\2***", _SECRET_WORDS),
+    (
+        r"(?i)(?<![A-Za-z0-9])(" + _SECRET_WORD + r"\s*:\s*)(?=[^\s'\",;]*[0-9])[^\s'\",;]{8,}",
+        r"\1***",
+        _SECRET_WORDS,
+    ),
+    (r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/\-]{6,}=*", r"\1 ***", ("bearer", "basic")),
+    (r"\b(sk|pk|rk)-[A-Za-z0-9_\-]{8,}", r"\1-***", ("sk-", "pk-", "rk-")),  # OpenAI-style keys
+    (r"\b(sk|rk)_(live|test)_[A-Za-z0-9]{8,}", r"\1_\2_***", ("sk_", "rk_")),  # Stripe secret keys
+    (r"\b(AKIA|ASIA)[0-9A-Z]{16}\b", r"\1***", ("akia", "asia")),  # AWS access key ids
+    (  # GitHub tokens
+        r"\b(gh[pousr]_|github_pat_)[A-Za-z0-9_]{20,}",
+        r"\1***",
+        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+    ),
+    (r"\b(xox[abeprs]-)[A-Za-z0-9\-]{8,}", r"\1***", ("xox",)),  # Slack tokens
+    (r"\b(hf_)[A-Za-z0-9]{20,}", r"\1***", ("hf_",)),  # Hugging Face tokens
+    (r"\bAIza[0-9A-Za-z_\-]{30,}", "AIza***", ("aiza",)),  # Google API keys
+    (r"\beyJ[A-Za-z0-9_\-]{4,}\.eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*", "eyJ***", ("eyj",)),  # JWTs
 )
+
+
+@cache
+def _compiled(source: str) -> re.Pattern[str]:
+    return re.compile(source)
+
 
 _known_values: set[str] = set()
 _known: re.Pattern[str] | None = None
@@ -55,8 +74,11 @@ _known: re.Pattern[str] | None = None
 def redact(text: str) -> str:
     if _known is not None:
         text = _known.sub(MASK, text)
-    for pattern, replacement in _PATTERNS:
-        text = pattern.sub(replacement, text)
+    lowered = text.lower()
+    for source, replacement, literals in _PATTERNS:
+        if any(literal in lowered for literal in literals):
+            text = _compiled(source).sub(replacement, text)
+            lowered = text.lower()
     return text
 
 

@@ -1,8 +1,14 @@
 """Masking secrets: token shapes by pattern, and the values of the secrets the function was given."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from core.redact import redact, remember_secret_values, secret_values
+
+ROOT = Path(__file__).resolve().parents[2]
 
 TOKENS = [
     ("aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "wJalrXUtnFEMI"),
@@ -73,3 +79,15 @@ def test_prose_after_a_secret_name_is_left_alone(text):
 def test_header_style_secrets_are_masked():
     assert redact("X-Api-Key: abc123def456ghi") == "X-Api-Key: ***"
     assert redact("password: 'hunter2'") == "password: '***'"
+
+
+def test_text_without_a_secret_looking_literal_compiles_and_scans_nothing():
+    """Cold-start log lines pay nothing: patterns compile when a text first contains their literal."""
+    code = (
+        "from core import redact\n"
+        "assert redact.redact('Loaded pipeline search_docs in 12 ms') == 'Loaded pipeline search_docs in 12 ms'\n"
+        "assert redact._compiled.cache_info().currsize == 0\n"
+        "assert redact.redact('token=abcdefgh1') == 'token=***'\n"
+        "assert 0 < redact._compiled.cache_info().currsize < len(redact._PATTERNS)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
