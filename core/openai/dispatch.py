@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,23 +64,39 @@ async def call_wrapper(request: Request, operation: Operation, model: str, argum
     kwargs = {"model": model, **arguments}
     if "headers" in inspect.signature(method).parameters:
         kwargs["headers"] = request.headers
+    return await call_under_deadline(request, model, method, is_async=is_async, kwargs=kwargs, failed=execution_failed)
+
+
+async def call_under_deadline(
+    request: Request,
+    pipeline_name: str,
+    method: Callable[..., Any],
+    *,
+    is_async: bool,
+    failed: Callable[[BaseException], HTTPException],
+    args: tuple[Any, ...] = (),
+    kwargs: dict[str, Any] | None = None,
+) -> Any:
+    """Call a wrapper method inline (Lambda), in the thread pool (`make run`) or awaited, within the
+    invocation's remaining time: its HTTPException as is, `failed(exc)` for anything else, 504 past the time."""
+    kwargs = kwargs or {}
     inline = request.app.state.sync_inline
     deadline = Deadline(budget_seconds(request.scope, request.app.state.settings.timeout_margin_ms))
     result: Any = None
     try:
         async with deadline.limit(sync_inline=inline and not is_async):
             if is_async:
-                result = await method(**kwargs)
+                result = await method(*args, **kwargs)
             elif inline:
-                result = method(**kwargs)
+                result = method(*args, **kwargs)
             else:
-                result = await run_in_threadpool(method, **kwargs)
+                result = await run_in_threadpool(method, *args, **kwargs)
     except HTTPException:
         raise
     except (Exception, SystemExit) as exc:  # sys.exit() in a wrapper must not end the environment
-        raise execution_failed(exc) from exc
+        raise failed(exc) from exc
     if deadline.expired:
-        raise HTTPException(status_code=504, detail=deadline.detail(model))
+        raise HTTPException(status_code=504, detail=deadline.detail(pipeline_name))
     return result
 
 

@@ -25,13 +25,12 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from core.access_log import current_pipeline
-from core.deadline import Deadline, budget_seconds
 from core.lazy import ensure_loaded
 from core.limits import largest_binary_body
+from core.openai.dispatch import call_under_deadline
 from core.redact import redact
 from core.registry import LoadedPipeline, Registry
 from core.settings import Settings
@@ -204,27 +203,14 @@ async def _call(request: Request, pipeline: LoadedPipeline, arguments: tuple[Any
     wrapper = pipeline.wrapper
     is_async = implements(type(wrapper), "run_file_upload_async")
     method = getattr(wrapper, "run_file_upload_async" if is_async else "run_file_upload")
-    inline = request.app.state.sync_inline
-    deadline = Deadline(budget_seconds(request.scope, request.app.state.settings.timeout_margin_ms))
-    result: Any = None
-    try:
-        async with deadline.limit(sync_inline=inline and not is_async):
-            if is_async:
-                result = await method(*arguments)
-            elif inline:
-                result = method(*arguments)
-            else:
-                result = await run_in_threadpool(method, *arguments)
-            if inspect.isawaitable(result):  # `async def run_file_upload`: Hayhooks would answer a 500
-                result = await result
-    except HTTPException:
-        raise
-    except (Exception, SystemExit) as exc:  # sys.exit() in a wrapper must not end the environment
+
+    def failed(exc: BaseException) -> HTTPException:
         logger.exception("Pipeline '%s': file upload failed", pipeline.name)
-        raise HTTPException(status_code=500, detail=f"File upload failed: {redact(str(exc))}") from exc
-    if deadline.expired:
-        raise HTTPException(status_code=504, detail=deadline.detail(pipeline.name))
-    return result
+        return HTTPException(status_code=500, detail=f"File upload failed: {redact(str(exc))}")
+
+    # `async def run_file_upload` is awaited too (Hayhooks would answer a 500)
+    is_async = is_async or inspect.iscoroutinefunction(method)
+    return await call_under_deadline(request, pipeline.name, method, is_async=is_async, failed=failed, args=arguments)
 
 
 def _file_object(result: Any, pipeline: str) -> dict[str, Any]:
