@@ -149,11 +149,3 @@ def served_by() -> str:
     """'core' when `hayhooks` imports get core (or would), 'hayhooks' when the real package was imported first."""
     existing = sys.modules.get(ROOT)
     return "core" if existing is None or isinstance(existing, HayhooksAlias) else "hayhooks"
-
-
-def uninstall() -> None:
-    """Remove the finder and the alias modules (tests)."""
-    if _FINDER in sys.meta_path:
-        sys.meta_path.remove(_FINDER)
-    for name in [n for n, m in list(sys.modules.items()) if isinstance(m, HayhooksAlias)]:
-        del sys.modules[name]
