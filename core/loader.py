@@ -103,13 +103,13 @@ def load_registry(settings: Settings, *, s3_client: Any = None) -> Registry:
         if extra not in sys.path:
             sys.path.append(extra)  # after site-packages, as Hayhooks does: never shadows an installed package
 
-    pending = begin(settings, s3_client=s3_client)
+    collection = begin(settings, s3_client=s3_client)
     # Import Haystack now: it overlaps the S3 fetch running in a child process, and it keeps the loading
     # threads below from racing on Haystack's own first import.
     import haystack  # noqa: F401
     from haystack import Pipeline  # noqa: F401
 
-    registry = Registry(sources=pending.result())
+    registry = Registry(sources=collection.result())
     candidates, rejected = _discover_all(registry.sources)
     workers = min(settings.startup_deploy_workers, max(len(candidates), 1))
     if settings.startup_deploy_strategy == "lazy":

@@ -50,7 +50,7 @@ class PipelineMetrics:
         self.service = os.environ.get("POWERTOOLS_SERVICE_NAME", "haystack-lambda")
         self.disabled = os.environ.get("POWERTOOLS_METRICS_DISABLED", "").strip().lower() in ("1", "true", "yes")
         self.init_ms = init_ms
-        self.pending: list[str] = []
+        self.unwritten: list[str] = []
         self.out = install_stdout()
 
     def _write(self, lines: list[str]) -> None:
@@ -72,10 +72,10 @@ class PipelineMetrics:
             return
         values = (1, 1 if record.status >= 500 else 0, record.duration_ms)
         metrics = [(name, unit, value) for (name, unit), value in zip(PIPELINE_METRICS, values, strict=True)]
-        self.pending.append(emf_line(self.namespace, {"pipeline": record.pipeline, "service": self.service}, metrics))
+        self.unwritten.append(emf_line(self.namespace, {"pipeline": record.pipeline, "service": self.service}, metrics))
 
     def flush(self) -> None:
         """End of an invocation: write what was recorded."""
-        if self.pending:
-            lines, self.pending = self.pending, []
+        if self.unwritten:
+            lines, self.unwritten = self.unwritten, []
             self._write(lines)

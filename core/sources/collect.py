@@ -1,7 +1,7 @@
 """Gather every configured source into local folders: the package first, then S3 if configured.
 
 `begin()` starts the S3 fetch in a child process and returns at once, so the caller can import Haystack
-while the download runs; `Pending.result()` waits for it (never past the S3 time budget).
+while the download runs; `SourceCollection.result()` waits for it (never past the S3 time budget).
 """
 
 from __future__ import annotations
@@ -23,7 +23,9 @@ _PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent.parent)  # the fold
 
 
 @dataclass
-class Pending:
+class SourceCollection:
+    """The configured sources being collected: the package folder at once, S3 in a child process."""
+
     settings: Settings
     reports: list[SourceReport]
     child: subprocess.Popen | None = None
@@ -75,7 +77,7 @@ class Pending:
         return SourceReport(**data)
 
 
-def begin(settings: Settings, *, s3_client: Any = None) -> Pending:
+def begin(settings: Settings, *, s3_client: Any = None) -> SourceCollection:
     """Start collecting. With an injected `s3_client` (tests) S3 is fetched in this process at `result()`."""
     reports: list[SourceReport] = []
     if settings.pipelines_dir.is_dir():
@@ -84,10 +86,10 @@ def begin(settings: Settings, *, s3_client: Any = None) -> Pending:
         )
     elif not settings.pipelines_s3_uri:
         raise SettingsError(f"HAYHOOKS_PIPELINES_DIR: '{settings.pipelines_dir}' is not a directory")
-    pending = Pending(settings, reports, s3_client=s3_client)
+    collection = SourceCollection(settings, reports, s3_client=s3_client)
     if settings.pipelines_s3_uri and s3_client is None:
-        pending.child = _start_child(settings)
-    return pending
+        collection.child = _start_child(settings)
+    return collection
 
 
 def _s3_source(settings: Settings, client: Any = None):

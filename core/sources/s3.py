@@ -48,7 +48,7 @@ DEFAULT_ROOT = Path(tempfile.gettempdir()) / "haystack-lambda"
 _MANIFEST_CAP = 16 * 1024 * 1024
 
 
-class _Deadline:
+class _TimeBudget:
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self.end = time.monotonic() + seconds
@@ -97,7 +97,7 @@ class S3Source:
         report = SourceReport(kind="s3", uri=self.location.uri)
         target = self.root / f"s3-{uuid.uuid4().hex[:12]}"
         target.mkdir(parents=True)
-        deadline = _Deadline(self.timeout_s)
+        deadline = _TimeBudget(self.timeout_s)
         try:
             if self.location.is_bundle:
                 self._fetch_bundle(target, report, deadline)
@@ -117,7 +117,7 @@ class S3Source:
 
     # -- bundle ---------------------------------------------------------------------------------------
 
-    def _fetch_bundle(self, target: Path, report: SourceReport, deadline: _Deadline) -> None:
+    def _fetch_bundle(self, target: Path, report: SourceReport, deadline: _TimeBudget) -> None:
         loc = self.location
         kwargs = {"Bucket": loc.bucket, "Key": loc.key}
         if loc.version_id:
@@ -149,7 +149,7 @@ class S3Source:
 
     # -- prefix ---------------------------------------------------------------------------------------
 
-    def _fetch_prefix(self, target: Path, report: SourceReport, deadline: _Deadline) -> None:
+    def _fetch_prefix(self, target: Path, report: SourceReport, deadline: _TimeBudget) -> None:
         loc = self.location
         manifest_key = {"Bucket": loc.bucket, "Key": loc.key + MANIFEST_NAME}
         raw = self._run(
@@ -261,7 +261,7 @@ class S3Source:
                 return None
             raise SourceError(_explain(exc, uri, self.location)) from None
 
-    def _run(self, deadline: _Deadline, call: Any) -> Any:
+    def _run(self, deadline: _TimeBudget, call: Any) -> Any:
         """Run one S3 call within what is left of the budget."""
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="s3-fetch")
         try:

@@ -520,7 +520,7 @@ def test_an_unexpected_failure_while_writing_is_one_line_without_a_path(aws, fol
 
 
 def test_a_fetch_process_that_dies_reports_one_line_and_logs_the_rest(empty_package, caplog):
-    from core.sources.collect import Pending
+    from core.sources.collect import SourceCollection
 
     code = (
         "import sys; sys.stderr.write('Traceback (most recent call last):\\n  File \"/var/task/x.py\"\\nBoom\\n'); "
@@ -529,7 +529,7 @@ def test_a_fetch_process_that_dies_reports_one_line_and_logs_the_rest(empty_pack
     settings = fixture_settings(pipelines_dir=empty_package, pipelines_s3_uri=f"s3://{BUCKET}/p.zip")
     child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     with caplog.at_level(logging.ERROR):
-        (report,) = Pending(settings, [], child=child).result()
+        (report,) = SourceCollection(settings, [], child=child).result()
     assert report.error == f"s3://{BUCKET}/p.zip: the S3 fetch process failed (exit code 3)"
     assert "/var/task/x.py" in caplog.text  # the operator still finds the traceback in the log
 
