@@ -34,7 +34,7 @@ PIPELINES = ROOT / "tests" / "fixtures" / "examples"  # the project's copies: pi
 
 COLD_HANDLER = """
 import handler
-from tests.apigw import Context, http_v2
+from infra.lambda_events import Context, http_v2
 reply = handler.lambda_handler(http_v2("GET", "/status"), Context())
 assert reply["statusCode"] == 200, reply
 print("ready", flush=True)
@@ -183,7 +183,7 @@ def bench_emulator(runs: int) -> dict[str, float]:
     """
     from infra.build import build
     from infra.emulator import ARCH, RUNTIME_PYTHON, Emulator, lambda_environment
-    from tests.apigw import http_v2
+    from infra.lambda_events import http_v2
 
     work = Path(tempfile.mkdtemp(prefix="bench-rie-"))
     try:
@@ -329,7 +329,7 @@ def bench_hayhooks(runs: int) -> dict[str, float]:
 FIRST_REQUEST = """
 import time
 import handler
-from tests.apigw import Context, http_v2
+from infra.lambda_events import Context, http_v2
 event = http_v2("POST", "/search_docs/run", body={"query": "lambda cold start", "top_k": 3})
 started = time.perf_counter(); handler.lambda_handler(event, Context()); first = time.perf_counter() - started
 samples = []
@@ -360,7 +360,7 @@ def bench_first_request(runs: int) -> dict[str, float]:
 
 MEMORY = """
 import handler
-from tests.apigw import Context, http_v2
+from infra.lambda_events import Context, http_v2
 def rss_kb(field="VmRSS:"):  # VmHWM: the peak so far
     for line in open("/proc/self/status"):
         if line.startswith(field):
@@ -478,7 +478,7 @@ def _bench_warm(calls: int) -> dict[str, dict[str, float]]:
     sys.path.insert(0, str(ROOT))
     from core.settings import Settings
     from handler.entry import LambdaHandler
-    from tests.apigw import Context, http_v2
+    from infra.lambda_events import Context, http_v2
 
     handler = LambdaHandler(Settings.from_env())
     context = Context()

@@ -249,13 +249,13 @@ def _log_problems(text: str) -> list[str]:
 
 
 def lambda_event(request: Request) -> dict:
-    from tests.apigw import http_v2
+    from infra.lambda_events import http_v2
 
     return http_v2(request.method, request.path, body=request.body or None, headers=request.headers)
 
 
 def lambda_reply(result: dict) -> Reply:
-    from tests.apigw import parse
+    from infra.lambda_events import parse
 
     parsed = parse(result)
     return Reply(parsed.status, parsed.headers, parsed.body)
@@ -263,7 +263,7 @@ def lambda_reply(result: dict) -> Reply:
 
 def soak_handler(handler: Callable[[dict, Any], dict], requests: int, warmup: int) -> dict[str, Any]:
     """Call `handler` `requests` times over the case mix; latencies count after the first `warmup`."""
-    from tests.apigw import Context
+    from infra.lambda_events import Context
 
     tally = Tally()
     rss_warm = 0

@@ -15,7 +15,7 @@ INVOKE = textwrap.dedent(
     """
     import json, sys
     sys.path.insert(0, {root!r})
-    from tests.apigw import Context, http_v2, parse
+    from infra.lambda_events import Context, http_v2, parse
     import handler
     out = []
     for method, path, body in {calls!r}:

@@ -7,7 +7,7 @@ os.environ["HAYSTACK_TELEMETRY_ENABLED"] = "False"
 
 from core.settings import Settings
 from handler.entry import LambdaHandler
-from tests.apigw import Context, parse
+from infra.lambda_events import Context, parse
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_PIPELINES = Path(__file__).parent / "fixtures" / "pipelines"

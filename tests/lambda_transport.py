@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from tests.apigw import Context, http_v2, parse
+from infra.lambda_events import Context, http_v2, parse
 
 
 class LambdaTransport(httpx.BaseTransport):

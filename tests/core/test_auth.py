@@ -10,7 +10,7 @@ from core.auth import AuthError, load_api_keys
 from core.loader import load_registry
 from core.settings import CorsSettings
 from handler.entry import LambdaHandler
-from tests.apigw import Context, http_v2, parse
+from infra.lambda_events import Context, http_v2, parse
 from tests.conftest import fixture_settings
 
 KEYS = (b"first-key-0123456789", b"second-key-0123456789")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.apigw import BUILDERS, assert_still_serving
+from infra.lambda_events import BUILDERS, assert_still_serving
 
 
 def make_png(width: int = 16, height: int = 16) -> bytes:

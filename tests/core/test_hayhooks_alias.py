@@ -89,7 +89,7 @@ def test_a_folder_with_hayhooks_imports_loads_and_runs_served_by_core():
     out = run_python(
         """
         from handler import lambda_handler
-        from tests.apigw import Context, http_v2, parse
+        from infra.lambda_events import Context, http_v2, parse
 
         status = parse(lambda_handler(http_v2("GET", "/status"), Context())).json()
         run = parse(lambda_handler(http_v2("POST", "/hh_core/run", body={"word": "lambda"}), Context()))
@@ -214,7 +214,7 @@ def test_import_core_and_a_plain_wrapper_import_no_compat_module(tmp_path):
         """
         import core
         from handler import lambda_handler
-        from tests.apigw import Context, http_v2, parse
+        from infra.lambda_events import Context, http_v2, parse
 
         reply = parse(lambda_handler(http_v2("POST", "/plain/run", body={"text": "x"}), Context()))
         status = parse(lambda_handler(http_v2("GET", "/status"), Context())).json()

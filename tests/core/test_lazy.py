@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from core.app import create_app
 from core.loader import load_registry, module_name_for
 from handler.entry import LambdaHandler
-from tests.apigw import Context, http_v2, parse
+from infra.lambda_events import Context, http_v2, parse
 from tests.conftest import fixture_settings
 
 

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from tests.apigw import BUILDERS, Context, assert_still_serving, http_v2
+from infra.lambda_events import BUILDERS, Context, assert_still_serving, http_v2
 
 
 @pytest.mark.parametrize("pipeline", ["slow", "slow_async"])

@@ -7,7 +7,7 @@ import pytest
 from core.loader import PACKAGE_ROOT, discover, load_registry, module_name_for
 from core.settings import SettingsError
 from handler.entry import LambdaHandler
-from tests.apigw import Context, http_v2, parse
+from infra.lambda_events import Context, http_v2, parse
 from tests.conftest import FIXTURE_PIPELINES, fixture_settings
 
 

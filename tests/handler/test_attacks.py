@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from core.settings import CorsSettings
-from tests.apigw import BUILDERS, Context, assert_still_serving, http_v2
-from tests.apigw import parse as parse_reply
+from infra.lambda_events import BUILDERS, Context, assert_still_serving, http_v2
+from infra.lambda_events import parse as parse_reply
 from tests.hostile import hostile_handler, write_pipelines
 
 PASSWORD = "correct-horse-battery"

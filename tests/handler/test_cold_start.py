@@ -152,7 +152,7 @@ def test_cold_start_imports_only_what_the_configuration_needs(tmp_path):
     shutil.copytree(FIXTURE_PIPELINES / "echo", tmp_path / "echo")
     shutil.copy(FIXTURE_PIPELINES / "yaml_echo.yaml", tmp_path)
     code = (
-        "import sys, handler; from tests.apigw import Context, http_v2; "
+        "import sys, handler; from infra.lambda_events import Context, http_v2; "
         "assert handler.lambda_handler(http_v2('GET', '/status'), Context())['statusCode'] == 200; "
         "print(sorted(m for m in ('pydantic.v1', 'opentelemetry.sdk', 'boto3', 'botocore', 'aws_lambda_powertools')"
         " if m in sys.modules))"

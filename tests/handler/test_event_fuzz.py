@@ -1,6 +1,6 @@
 """Hypothesis-generated Lambda events against `lambda_handler`: well-formed, mutated, truncated, not HTTP at all.
 
-HTTP events come from the same builders as the other handler tests (tests/apigw.py: HTTP API 2.0, REST API
+HTTP events come from the same builders as the other handler tests (infra/lambda_events.py: HTTP API 2.0, REST API
 1.0, Function URL, ALB, edited from `sam local generate-event`'s templates), with generated methods, paths,
 headers, query strings and bodies (unicode and control characters included), then mutated: keys removed,
 values nulled or of the wrong type, bodies that claim base64 and are not, huge headers. Properties:
@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from handler.events import classify
-from tests.apigw import BUILDERS, Context
+from infra.lambda_events import BUILDERS, Context
 
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "500"))
 FUZZ = settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from handler.entry import LambdaHandler
-from tests.apigw import BUILDERS, Context, assert_still_serving, http_v2, parse
+from infra.lambda_events import BUILDERS, Context, assert_still_serving, http_v2, parse
 from tests.conftest import fixture_settings
 
 SOURCES = list(BUILDERS)
@@ -308,7 +308,7 @@ def test_chat_only_wrapper_loads_without_run_route(build, invoke):
 
 class TestStagePrefix:
     def test_http_api_named_stage_serves_routes_and_docs(self, invoke):
-        from tests.apigw import http_v2
+        from infra.lambda_events import http_v2
 
         assert invoke(http_v2("GET", "/status", stage="prod")).json()["status"] == "Up!"
         docs = invoke(http_v2("GET", "/docs", stage="prod"))
@@ -317,14 +317,14 @@ class TestStagePrefix:
         assert spec["servers"] == [{"url": "/prod"}]
 
     def test_rest_api_stage_serves_routes_and_docs(self, invoke):
-        from tests.apigw import rest_v1
+        from infra.lambda_events import rest_v1
 
         assert invoke(rest_v1("POST", "/echo/run", body={"text": "x"}, stage="v1")).json()["result"]["text"] == "x"
         assert "/v1/openapi.json" in invoke(rest_v1("GET", "/docs", stage="v1")).text
 
     def test_custom_domain_base_path_with_root_path_setting(self):
         from handler.entry import LambdaHandler
-        from tests.apigw import http_v2
+        from infra.lambda_events import http_v2
         from tests.conftest import fixture_settings
 
         handler = LambdaHandler(fixture_settings(root_path="/api"))
@@ -338,7 +338,7 @@ class TestStagePrefix:
 
 class TestNonHttpEvents:
     def test_scheduled_warmup_ping(self, fixture_handler):
-        from tests.apigw import template
+        from infra.lambda_events import template
 
         calls = fixture_handler.registry.get("echo").wrapper.calls
         result = fixture_handler(template("scheduled-event"), Context())
@@ -549,7 +549,7 @@ def test_binary_body_without_content_type_is_a_422_not_a_500(build, invoke):
 
 
 def test_status_keeps_hayhooks_2_1_keys(invoke):
-    from tests.apigw import http_v2
+    from infra.lambda_events import http_v2
 
     body = invoke(http_v2("GET", "/status")).json()
     assert body["durable_mode"] is False
@@ -580,7 +580,7 @@ def test_custom_eventbridge_event_is_answered_without_error(fixture_handler, cap
 
 def test_stage_named_like_a_pipeline_on_a_custom_domain(invoke):
     """A custom domain carries no stage prefix in the client's URL: '/prod/run' is the pipeline 'prod'."""
-    from tests.apigw import http_v2
+    from infra.lambda_events import http_v2
 
     event = http_v2("POST", "/echo/run", body={"text": "x"}, domain="ml.example.com")
     event["requestContext"]["stage"] = "echo"
@@ -589,7 +589,7 @@ def test_stage_named_like_a_pipeline_on_a_custom_domain(invoke):
 
 def test_rest_api_custom_domain_base_path_with_root_path_setting():
     from handler.entry import LambdaHandler
-    from tests.apigw import rest_v1
+    from infra.lambda_events import rest_v1
     from tests.conftest import fixture_settings
 
     handler = LambdaHandler(fixture_settings(root_path="/api"))

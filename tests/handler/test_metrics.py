@@ -6,7 +6,7 @@ import time
 import pytest
 
 from handler.entry import LambdaHandler
-from tests.apigw import Context, http_v2
+from infra.lambda_events import Context, http_v2
 from tests.conftest import fixture_settings
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from core.logs import JsonLinesFormatter, configure_logging, resolve_level
 from handler.entry import LambdaHandler
-from tests.apigw import Context, http_v2
+from infra.lambda_events import Context, http_v2
 from tests.cold import ROOT
 from tests.conftest import fixture_settings
 

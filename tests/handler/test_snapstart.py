@@ -9,7 +9,7 @@ import snapshot_restore_py
 from moto import mock_aws
 
 from handler.entry import LambdaHandler
-from tests.apigw import Context, http_v2, parse
+from infra.lambda_events import Context, http_v2, parse
 from tests.conftest import fixture_settings
 
 

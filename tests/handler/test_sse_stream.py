@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from core.service import build_service
-from tests.apigw import BUILDERS
+from infra.lambda_events import BUILDERS
 from tests.conftest import fixture_settings
 
 # what Hayhooks 2.1.0 writes for these items: `data: ` per line of each item's text, then a blank line

@@ -14,7 +14,7 @@ from handler.entry import LambdaHandler
 from handler.sigv4 import Credentials, sign
 from handler.trace_context import incoming
 from handler.tracing import tracing_config
-from tests.apigw import Context, http_v2
+from infra.lambda_events import Context, http_v2
 from tests.cold import ROOT, clean_env
 from tests.conftest import fixture_settings
 from tests.otlp_receiver import OtlpReceiver
@@ -291,7 +291,7 @@ def test_no_opentelemetry_at_cold_start_when_off(tmp_path, switch):
     """FastAPI (0.165+) imports OpenTelemetry's API for its own telemetry whatever we do; the SDK, the
     exporter, protobuf and Haystack's tracer are ours to import, and only when tracing is on."""
     code = (
-        "import sys, handler; from tests.apigw import Context, http_v2; "
+        "import sys, handler; from infra.lambda_events import Context, http_v2; "
         "assert handler.lambda_handler(http_v2('GET', '/status'), Context())['statusCode'] == 200; "
         "print(handler.lambda_handler.tracing, sorted(m for m in sys.modules if m.startswith("
         "('opentelemetry.sdk', 'opentelemetry.exporter', 'opentelemetry.proto', 'google.protobuf', "

@@ -11,7 +11,7 @@ import pytest
 from core.app_factory import UserAppError, run_app
 from core.settings import Settings, SettingsError
 from handler.entry import LambdaHandler
-from tests.apigw import BUILDERS, Context, parse
+from infra.lambda_events import BUILDERS, Context, parse
 from tests.conftest import fixture_settings
 
 USER_APP = Path(__file__).resolve().parent.parent / "fixtures" / "user_app"

@@ -3,7 +3,7 @@
 The emulator (`aws-lambda-rie`, shipped inside the aws-sam-cli wheel) and the runtime interface client
 (`awslambdaric`, in a bare Python 3.13 venv like Lambda's /var/runtime) run the handler exactly as Lambda
 does: init phase, then invocations over the Runtime API. Events are the `sam local generate-event`
-templates (tests/events/) edited per case.
+templates (infra/event_templates/) edited per case.
 
 The artifact is `$LAMBDA_ARTIFACT` (what `make release-check` passes: sam build's output) or, by default, one built
 here by infra/build.py for this machine's architecture: the same code `sam build` runs. Either is built from
@@ -20,8 +20,8 @@ import httpx
 import pytest
 
 from infra.emulator import ARCH, CAN_MOUNT_READ_ONLY, Emulator, free_port
+from infra.lambda_events import http_v2, parse
 from infra.requirements import locked_pins
-from tests.apigw import http_v2, parse
 from tests.conftest import DEPLOYED, EXAMPLE_PIPELINES, ROOT
 
 DEPLOYED_PIPELINES = sorted([*EXAMPLE_PIPELINES, "humanized"])

@@ -7,7 +7,7 @@ from botocore.stub import Stubber
 
 from core.settings import Settings
 from handler.entry import LambdaHandler
-from tests.apigw import http_v2
+from infra.lambda_events import http_v2
 from tests.conftest import EXAMPLES
 from tests.lambda_transport import LambdaTransport
 

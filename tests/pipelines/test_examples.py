@@ -9,7 +9,7 @@ import pytest
 
 from core.settings import Settings
 from handler.entry import LambdaHandler
-from tests.apigw import http_v2
+from infra.lambda_events import http_v2
 from tests.conftest import EXAMPLE_PIPELINES, EXAMPLES
 
 

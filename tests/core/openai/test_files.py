@@ -16,7 +16,7 @@ from core.loader import load_registry
 from core.openai.files import max_upload_bytes
 from core.settings import Settings
 from handler.entry import LambdaHandler
-from tests.apigw import BUILDERS, Context, http_v2, parse
+from infra.lambda_events import BUILDERS, Context, http_v2, parse
 from tests.cold import clean_env
 from tests.lambda_transport import LambdaTransport
 from tests.make_run import make_run_server

@@ -3,7 +3,7 @@
 import json
 import threading
 
-from tests.apigw import assert_still_serving, http_v2
+from infra.lambda_events import assert_still_serving, http_v2
 
 
 def _sse(reply):

@@ -1,4 +1,5 @@
-"""Lambda events for tests, edited from the templates `sam local generate-event` writes (tests/events/).
+"""Lambda events for tests, the bench and the soak, edited from the templates `sam local generate-event` writes
+(infra/event_templates/).
 
 One builder per event source (HTTP API 2.0, REST API 1.0, Function URL, ALB) and one parser for what the
 handler returns, so a test reads the same whatever the source.
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-EVENTS = Path(__file__).parent / "events"
+EVENTS = Path(__file__).parent / "event_templates"
 _TEMPLATES: dict[str, dict] = {}
 
 
