@@ -20,7 +20,10 @@ import os
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-UNAUTHORIZED = b'{"detail": "Missing or invalid API key: send it as x-api-key or Authorization: Bearer <key>"}'
+from core.error_reply import error_response
+from core.root_path import route_path
+
+UNAUTHORIZED = "Missing or invalid API key: send it as x-api-key or Authorization: Bearer <key>"
 _DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/openapi.json", "/redoc"})
 
 
@@ -116,8 +119,7 @@ class ApiKeyMiddleware:
         self.public_docs = public_docs
 
     def _is_public(self, scope: Scope) -> bool:
-        root = scope.get("root_path", "")
-        path = scope["path"][len(root) :] if root and scope["path"].startswith(root) else scope["path"]
+        path = route_path(scope)
         if self.public_docs and path in _DOCS_PATHS:
             return True
         # GET and HEAD only: POST /status/run is the pipeline named "status", not a health check
@@ -135,15 +137,5 @@ class ApiKeyMiddleware:
         if valid:
             await self.app(scope, receive, send)
             return
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 401,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"www-authenticate", b'Bearer realm="haystack-lambda"'),
-                    (b"content-length", str(len(UNAUTHORIZED)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": UNAUTHORIZED})
+        challenge = {"www-authenticate": 'Bearer realm="haystack-lambda"'}
+        await error_response(401, UNAUTHORIZED, challenge)(scope, receive, send)

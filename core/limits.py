@@ -26,7 +26,10 @@ import json
 import math
 import re
 
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from core.error_reply import error_response
 
 MAX_HEADERS = 100
 _STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
@@ -67,23 +70,22 @@ class RequestLimitsMiddleware:
             elif name == b"content-length":
                 lengths.append(value)
         if len(headers) > MAX_HEADERS or header_bytes > self.max_header_bytes:
-            await _answer(
-                send,
+            await error_response(
                 431,
                 f"Request headers too large: {len(headers)} headers, {header_bytes} bytes; the "
                 f"limits are {MAX_HEADERS} headers and {self.max_header_bytes} bytes "
                 "(HAYHOOKS_MAX_HEADER_BYTES)",
-            )
+            )(scope, receive, send)
             return
         # two of either (separate, or joined with a comma as REST APIs join multi-value headers): the checks
         # below and FastAPI would each read a different one
         types = len(content_types) + (content_types[0].count(b",") if content_types else 0)
         if types > 1 or len(lengths) > 1:
             name, count = ("Content-Type", types) if types > 1 else ("Content-Length", len(lengths))
-            await _answer(send, 400, f"Request has {count} {name} headers; send one")
+            await error_response(400, f"Request has {count} {name} headers; send one")(scope, receive, send)
             return
         if lengths and lengths[0].isdigit() and int(lengths[0]) > self.max_body:
-            await self._too_large(int(lengths[0]), send)  # declared too large: refused unread
+            await self._too_large(int(lengths[0]))(scope, receive, send)  # declared too large: refused unread
             return
         is_json = bool(content_types) and b"json" in content_types[0].lower()
         # read the body (at most the limit), counting the bytes that really arrive, whatever content-length
@@ -95,19 +97,18 @@ class RequestLimitsMiddleware:
             messages.append(message)
             size += len(message.get("body", b""))
             if size > self.max_body:  # "more than" only while part of the body is still unread
-                await self._too_large(size, send, at_least=bool(message.get("more_body", False)))
+                await self._too_large(size, at_least=bool(message.get("more_body", False)))(scope, receive, send)
                 return
             if message["type"] != "http.request" or not message.get("more_body", False):
                 break
         if is_json and size:
             body = messages[0]["body"] if len(messages) == 1 else b"".join(m.get("body", b"") for m in messages)
             if body.count(b"[") + body.count(b"{") > self.max_json_depth and json_depth(body) > self.max_json_depth:
-                await _answer(
-                    send, 422, f"JSON body nested deeper than {self.max_json_depth} levels (HAYHOOKS_MAX_JSON_DEPTH)"
-                )
+                detail = f"JSON body nested deeper than {self.max_json_depth} levels (HAYHOOKS_MAX_JSON_DEPTH)"
+                await error_response(422, detail)(scope, receive, send)
                 return
             if problem := _undecodable(body) or _non_standard_number(body):
-                await _send_json(send, 422, {"detail": [problem]})
+                await error_response(422, [problem])(scope, receive, send)
                 return
 
         async def replay() -> Message:
@@ -115,9 +116,8 @@ class RequestLimitsMiddleware:
 
         await self.app(scope, replay, send)
 
-    async def _too_large(self, size: int, send: Send, *, at_least: bool = False) -> None:
-        await _answer(
-            send,
+    def _too_large(self, size: int, *, at_least: bool = False) -> JSONResponse:
+        return error_response(
             413,
             (
                 f"Request body too large: {'more than ' if at_least else ''}{size} bytes; the limit is "
@@ -208,19 +208,3 @@ def _finite(text: str) -> float:
     if value in (math.inf, -math.inf):
         raise _Constant(text)
     return value
-
-
-async def _answer(send: Send, status: int, detail: str) -> None:
-    await _send_json(send, status, {"detail": detail})
-
-
-async def _send_json(send: Send, status: int, payload: dict) -> None:
-    body = json.dumps(payload).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

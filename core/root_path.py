@@ -26,3 +26,11 @@ class RootPathMiddleware:
                 if scope["path"] != root and not scope["path"].startswith(root + "/"):
                     scope["path"] = root + scope["path"]
         await self.app(scope, receive, send)
+
+
+def route_path(scope: Scope) -> str:
+    """The path the router matches: below `root_path` (a stage or HAYHOOKS_ROOT_PATH), as Starlette does."""
+    path, root = scope["path"], scope.get("root_path", "")
+    if root and path.startswith(root + "/"):
+        return path[len(root) :]
+    return path
