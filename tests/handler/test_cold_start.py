@@ -75,7 +75,7 @@ def _can_unshare() -> bool:
 def test_read_only_var_task_like_lambda(tmp_path):
     """The package is bind-mounted read-only at /var/task, the working directory, as on Lambda."""
     package = tmp_path / "task"
-    for part in ("core", "handler", "tests"):
+    for part in ("core", "handler", "infra"):  # infra: the test's event builders, not part of the package
         shutil.copytree(ROOT / part, package / part, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(EXAMPLES, package / "pipelines", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(FIXTURE_PIPELINES / "relative", package / "pipelines" / "relative")
