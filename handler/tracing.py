@@ -7,7 +7,7 @@ When it is on (`tracing_config`):
   function does not ship a gRPC exporter);
 - otherwise, on Lambda with active tracing (Lambda then sets AWS_XRAY_DAEMON_ADDRESS): X-Ray's OTLP
   endpoint for the function's region, `https://xray.<region>.amazonaws.com/v1/traces`, signed with
-  SigV4 (docs/decisions.md says why this and not the ADOT layer);
+  SigV4 (docs/decisions.md says why this and not the ADOT layer), or AWS_ENDPOINT_URL_XRAY's host instead;
 - neither: off. When off, nothing of OpenTelemetry is imported.
 
 The invocation span continues the caller's trace: Lambda's own `_X_AMZN_TRACE_ID` (active tracing: its
@@ -58,13 +58,20 @@ def tracing_config(environ: Mapping[str, str] | None = None, *, show_tracebacks:
         region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
         if not (env.get("AWS_XRAY_DAEMON_ADDRESS") and env.get("AWS_LAMBDA_FUNCTION_NAME") and region):
             return None
-        endpoint = f"https://xray.{region}.amazonaws.com/v1/traces"
-    host = re.sub(r"^[a-z]+://", "", endpoint).split("/", 1)[0].split(":", 1)[0]
-    match = _XRAY_HOST.match(host)
+        # AWS_ENDPOINT_URL_XRAY moves X-Ray's endpoint as it does for the AWS SDKs (a VPC endpoint, a
+        # stand-in on loopback); requests to it are still signed for the region
+        moved = (env.get("AWS_ENDPOINT_URL_XRAY") or "").strip().rstrip("/")
+        suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+        endpoint = f"{moved or f'https://xray.{region}.{suffix}'}/v1/traces"
+        sign_region = region
+    else:
+        host = re.sub(r"^[a-z]+://", "", endpoint).split("/", 1)[0].split(":", 1)[0]
+        match = _XRAY_HOST.match(host)
+        sign_region = match.group(1) if match else None
     timeout = env.get("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT") or env.get("OTEL_EXPORTER_OTLP_TIMEOUT")
     return TracingConfig(
         endpoint=endpoint,
-        sign_region=match.group(1) if match else None,
+        sign_region=sign_region,
         service_name=env.get("OTEL_SERVICE_NAME")
         or env.get("POWERTOOLS_SERVICE_NAME")
         or env.get("AWS_LAMBDA_FUNCTION_NAME")
