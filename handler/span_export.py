@@ -16,7 +16,7 @@ import requests
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-from handler.sigv4 import LambdaCredentials, sign
+from core.sigv4 import LambdaCredentials, sign
 
 logger = logging.getLogger("handler.tracing")
 

@@ -9,9 +9,9 @@ import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
+from core.sigv4 import Credentials, sign
 from handler import span_export
 from handler.entry import LambdaHandler
-from handler.sigv4 import Credentials, sign
 from handler.trace_context import incoming
 from handler.tracing import tracing_config
 from tests.apigw import Context, http_v2
