@@ -327,7 +327,7 @@ def bench_hayhooks(runs: int) -> dict[str, float]:
     import changed (`from core import` -> `from hayhooks import`): the migration the contract promises.
     bedrock_chat is left out of both: Hayhooks 2.1.0, loading it beside the others, intermittently fails it
     with `cannot import name 'ComponentTool' from 'haystack.tools'` (haystack-ai 3.4.0's lazy imports, raced
-    by Hayhooks' concurrent loading; 2 of 5 starts here), which would leave short starts out of the median.
+    by Hayhooks' concurrent loading; 2 of 3 starts in one run here), which would leave short starts out of the median.
     Ready = `GET /status` answers with every pipeline listed; polled every 5 ms.
     """
     import socket
