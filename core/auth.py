@@ -47,14 +47,13 @@ def load_api_keys(environ: dict[str, str] | None = None) -> tuple[bytes, ...]:
         keys.extend(_checked("HAYHOOKS_API_KEYS", "", _comma_separated(listed)))
     secret_id = env.get("HAYHOOKS_API_KEYS_SECRET", "").strip()
     if secret_id:
-        from aws_lambda_powertools.utilities import parameters
+        from core.aws_reads import AwsReadError, read_secret
 
         where = f"Secrets Manager secret '{secret_id}' "
         try:
-            value = parameters.get_secret(secret_id, force_fetch=True)
-        except Exception as exc:
-            raise AuthError(f"HAYHOOKS_API_KEYS_SECRET: cannot read {where.strip()}: {type(exc).__name__}") from None
-        text = value.decode() if isinstance(value, bytes) else str(value)
+            text = read_secret(secret_id)
+        except AwsReadError as exc:
+            raise AuthError(f"HAYHOOKS_API_KEYS_SECRET: cannot read {where.strip()}: {exc}") from None
         keys.extend(_checked("HAYHOOKS_API_KEYS_SECRET", where, _keys_from(text, where)))
     return tuple(k.encode() for k in keys)
 

@@ -5,8 +5,8 @@
     HAYHOOKS_SECRETS="OPENAI_API_KEY=ssm:/prod/openai,DB_PASSWORD=secretsmanager:prod/db#password"
 
 `ssm:<name>` reads a (SecureString, decrypted) parameter; `secretsmanager:<id>` a secret's string, and
-`#<key>` one field of a JSON secret. They are resolved with Powertools Parameters before any pipeline
-loads, so `setup()` and components that read `os.environ` (e.g. `Secret.from_env_var`) find them. A secret
+`#<key>` one field of a JSON secret. They are resolved (core/aws_reads.py: no AWS SDK on Lambda) before
+any pipeline loads, so `setup()` and components that read `os.environ` (e.g. `Secret.from_env_var`) find them. A secret
 that cannot be read fails the cold start with a message naming the variable and where it was looked for,
 never the value. Values stay out of code and templates.
 """
@@ -61,18 +61,13 @@ def resolve(refs: tuple[SecretRef, ...]) -> None:
     """Put each secret's value in os.environ; SecretError on the first one that cannot be read."""
     if not refs:
         return
-    from aws_lambda_powertools.utilities import parameters
+    from core.aws_reads import AwsReadError, read_parameter, read_secret
 
     for ref in refs:
         try:
-            if ref.kind == "ssm":
-                value = parameters.get_parameter(ref.name, decrypt=True, force_fetch=True)
-            else:
-                value = parameters.get_secret(ref.name, force_fetch=True)
-        except Exception as exc:
-            raise SecretError(f"HAYHOOKS_SECRETS: {ref.variable}: cannot read {ref.where}: {_why(exc)}") from None
-        if isinstance(value, bytes):
-            value = value.decode()
+            value = read_parameter(ref.name) if ref.kind == "ssm" else read_secret(ref.name)
+        except AwsReadError as exc:
+            raise SecretError(f"HAYHOOKS_SECRETS: {ref.variable}: cannot read {ref.where}: {exc}") from None
         if ref.key is not None:
             try:
                 value = json.loads(value)[ref.key]
@@ -84,14 +79,3 @@ def resolve(refs: tuple[SecretRef, ...]) -> None:
             raise SecretError(f"HAYHOOKS_SECRETS: {ref.variable}: {ref.where} is empty")
         os.environ[ref.variable] = value
         remember_secret_values((value,))  # masked wherever text leaves the function (core/redact.py)
-
-
-def _why(exc: BaseException) -> str:
-    """The AWS error code and message: they name the resource, never a secret value."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        error = getattr(seen, "response", {}).get("Error", {})
-        if error:
-            return f"{error.get('Code')}: {error.get('Message', '')}".strip()
-        seen = seen.__cause__ or seen.__context__
-    return str(exc).strip() or type(exc).__name__

@@ -67,8 +67,23 @@ def build_service(
             extra={"hayhooks_imports": served},
         )
     if not api_keys:
-        logger.info("No API keys configured: requests are not authenticated by the app")
+        _log_unauthenticated()
     app = create_app(settings, registry, sync_inline=sync_inline, api_keys=api_keys)
     run_routes = [(p.name, p.run.requires_files) for p in registry.loaded.values() if p.run is not None]
     warm_up(app, run_routes, shared_paths=not replays_requests)
     return app, registry
+
+
+def _log_unauthenticated() -> None:
+    """The app checks no key: INFO when the gateway authenticates (AuthMode=jwt/iam) or outside the template,
+    a WARNING when the template says nobody does (AuthMode=none, which samconfig.toml's local sections set
+    for `sam local`, where the API-key secret does not exist)."""
+    if os.environ.get("HAYHOOKS_AUTH_MODE", "").strip().lower() != "none":
+        logger.info("No API keys configured: requests are not authenticated by the app")
+    elif os.environ.get("AWS_SAM_LOCAL") == "true":
+        logger.warning(
+            "AuthMode=none under sam local (samconfig.toml's local sections): requests are not authenticated; "
+            "deployed, the default AuthMode=api-key checks a key"
+        )
+    else:
+        logger.warning("AuthMode=none: requests are not authenticated: anyone who reaches the API can run pipelines")

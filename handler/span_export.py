@@ -3,7 +3,7 @@
 Lambda freezes the environment as soon as the handler returns, so a background exporter thread (the SDK's
 BatchSpanProcessor) could hold spans for minutes or lose them; exporting per span would make one request
 per component. Here the spans of an invocation are kept in memory and `force_flush` sends them together.
-Imported only when tracing is on (it loads the OpenTelemetry SDK and the OTLP exporter).
+Imported only when tracing is on (it loads the OpenTelemetry SDK).
 """
 
 from __future__ import annotations
@@ -12,11 +12,8 @@ import logging
 import threading
 from typing import Any
 
-import requests
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
-
-from handler.sigv4 import LambdaCredentials, sign
 
 logger = logging.getLogger("handler.tracing")
 
@@ -86,35 +83,15 @@ class SpanRouter(SpanProcessor):
 ROUTER = SpanRouter()
 
 
-class SigV4Session(requests.Session):
-    """A requests session that signs every request it sends (X-Ray's OTLP endpoint requires SigV4)."""
+def otlp_exporter(
+    endpoint: str, *, sign_region: str | None, timeout: float, protocol: str = "http/json"
+) -> SpanExporter:
+    """OTLP/HTTP with JSON bodies (handler/otlp_json.py: nothing more to import), or OpenTelemetry's own
+    protobuf exporter when OTEL_EXPORTER_OTLP_PROTOCOL asks for http/protobuf."""
+    if protocol == "http/protobuf":
+        from handler.otlp_protobuf import protobuf_exporter
 
-    def __init__(self, region: str, service: str = "xray", credentials: LambdaCredentials | None = None) -> None:
-        super().__init__()
-        self.region = region
-        self.service = service
-        self.credentials = credentials or LambdaCredentials()
+        return protobuf_exporter(endpoint, sign_region=sign_region, timeout=timeout)
+    from handler.otlp_json import OtlpJsonExporter
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        body = request.body or b""
-        if isinstance(body, str):
-            body = body.encode()
-        request.headers.update(
-            sign(
-                request.method or "POST",
-                request.url or "",
-                dict(request.headers),
-                body,
-                credentials=self.credentials.get(),
-                region=self.region,
-                service=self.service,
-            )
-        )
-        return super().send(request, **kwargs)
-
-
-def otlp_exporter(endpoint: str, *, sign_region: str | None, timeout: float) -> SpanExporter:
-    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-
-    session = SigV4Session(sign_region) if sign_region else None
-    return OTLPSpanExporter(endpoint=endpoint, timeout=timeout, session=session)
+    return OtlpJsonExporter(endpoint, sign_region=sign_region, timeout=timeout)

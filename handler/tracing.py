@@ -3,11 +3,11 @@
 When it is on (`tracing_config`):
 - OTEL_SDK_DISABLED=true turns it off (the template's `Tracing` parameter sets it), whatever else is set;
 - OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT (as Hayhooks reads them; the second
-  gets `/v1/traces` appended): spans go there over OTLP/HTTP (protobuf; a gRPC protocol is refused, the
-  function does not ship a gRPC exporter);
+  gets `/v1/traces` appended): spans go there over OTLP/HTTP, JSON-encoded (handler/otlp_json.py), or
+  protobuf when OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL=http/protobuf; gRPC is refused (no gRPC exporter);
 - otherwise, on Lambda with active tracing (Lambda then sets AWS_XRAY_DAEMON_ADDRESS): X-Ray's OTLP
   endpoint for the function's region, `https://xray.<region>.amazonaws.com/v1/traces`, signed with
-  SigV4 (docs/decisions.md says why this and not the ADOT layer);
+  SigV4 (docs/decisions.md says why this and not the ADOT layer), or AWS_ENDPOINT_URL_XRAY's host instead;
 - neither: off. When off, nothing of OpenTelemetry is imported.
 
 The invocation span continues the caller's trace: Lambda's own `_X_AMZN_TRACE_ID` (active tracing: its
@@ -22,15 +22,19 @@ import contextlib
 import logging
 import os
 import re
+import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 logger = logging.getLogger("handler.tracing")
 
 _TRUE = {"1", "true", "yes", "on"}
 _XRAY_HOST = re.compile(r"^xray\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$")
 DEFAULT_EXPORT_TIMEOUT = 2.0  # seconds an invocation may wait for its spans to be accepted
+# OTLP/HTTP encodings: JSON unless protobuf is asked for by name (JSON needs no more imports: otlp_json.py)
+_PROTOCOLS = {"": "http/json", "http/json": "http/json", "http/protobuf": "http/protobuf", "http": "http/protobuf"}
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ class TracingConfig:
     service_name: str
     record_exceptions: bool = False
     export_timeout: float = DEFAULT_EXPORT_TIMEOUT
+    protocol: str = "http/json"
 
 
 def tracing_config(environ: Mapping[str, str] | None = None, *, show_tracebacks: bool = False) -> TracingConfig | None:
@@ -47,9 +52,10 @@ def tracing_config(environ: Mapping[str, str] | None = None, *, show_tracebacks:
     env = os.environ if environ is None else environ
     if env.get("OTEL_SDK_DISABLED", "").strip().lower() in _TRUE:
         return None
-    protocol = (env.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") or env.get("OTEL_EXPORTER_OTLP_PROTOCOL") or "").strip()
-    if protocol.lower() not in ("", "http", "http/protobuf"):
-        logger.warning("Tracing off: OTLP protocol %r is not supported here (use http/protobuf)", protocol)
+    asked = (env.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") or env.get("OTEL_EXPORTER_OTLP_PROTOCOL") or "").strip()
+    protocol = _PROTOCOLS.get(asked.lower())
+    if protocol is None:
+        logger.warning("Tracing off: OTLP protocol %r is not supported here (use http/json or http/protobuf)", asked)
         return None
     endpoint = (env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or "").strip()
     if not endpoint and (base := (env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or "").strip()):
@@ -58,19 +64,27 @@ def tracing_config(environ: Mapping[str, str] | None = None, *, show_tracebacks:
         region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
         if not (env.get("AWS_XRAY_DAEMON_ADDRESS") and env.get("AWS_LAMBDA_FUNCTION_NAME") and region):
             return None
-        endpoint = f"https://xray.{region}.amazonaws.com/v1/traces"
-    host = re.sub(r"^[a-z]+://", "", endpoint).split("/", 1)[0].split(":", 1)[0]
-    match = _XRAY_HOST.match(host)
+        # AWS_ENDPOINT_URL_XRAY moves X-Ray's endpoint as it does for the AWS SDKs (a VPC endpoint, a
+        # stand-in on loopback); requests to it are still signed for the region
+        moved = (env.get("AWS_ENDPOINT_URL_XRAY") or "").strip().rstrip("/")
+        suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+        endpoint = f"{moved or f'https://xray.{region}.{suffix}'}/v1/traces"
+        sign_region = region
+    else:
+        host = re.sub(r"^[a-z]+://", "", endpoint).split("/", 1)[0].split(":", 1)[0]
+        match = _XRAY_HOST.match(host)
+        sign_region = match.group(1) if match else None
     timeout = env.get("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT") or env.get("OTEL_EXPORTER_OTLP_TIMEOUT")
     return TracingConfig(
         endpoint=endpoint,
-        sign_region=match.group(1) if match else None,
+        sign_region=sign_region,
         service_name=env.get("OTEL_SERVICE_NAME")
         or env.get("POWERTOOLS_SERVICE_NAME")
         or env.get("AWS_LAMBDA_FUNCTION_NAME")
         or "haystack-lambda",
         record_exceptions=show_tracebacks,
         export_timeout=_seconds(timeout) if timeout else DEFAULT_EXPORT_TIMEOUT,
+        protocol=protocol,
     )
 
 
@@ -96,13 +110,15 @@ class Tracing:
 
         self.config = config
         exporter = exporter or otlp_exporter(
-            config.endpoint, sign_region=config.sign_region, timeout=config.export_timeout
+            config.endpoint, sign_region=config.sign_region, timeout=config.export_timeout, protocol=config.protocol
         )
         self.spans = InvocationSpans(exporter)
         if ROUTER.provider is None:
             # one provider per process, made the global one: FastAPI's request spans and a wrapper's own
             # OpenTelemetry spans go through it too (OpenTelemetry lets the global be set only once)
-            ROUTER.provider = TracerProvider(resource=Resource.create(_resource(config.service_name)))
+            # Resource(...), not Resource.create(): create() looks resource detectors up among the installed
+            # packages' entry points (~10 ms of a cold start); the attributes it would add are set here
+            ROUTER.provider = TracerProvider(resource=Resource(_resource(config.service_name)))
             ROUTER.provider.add_span_processor(ROUTER)
             trace.set_tracer_provider(ROUTER.provider)
         ROUTER.target = self.spans
@@ -200,8 +216,22 @@ class Tracing:
 
 
 def _resource(service_name: str) -> dict[str, Any]:
+    """What Resource.create() would give (the SDK's own attributes, then OTEL_RESOURCE_ATTRIBUTES), then
+    the function's, which win."""
+    from opentelemetry.sdk.version import __version__ as sdk_version
+
     env = os.environ
-    values: dict[str, Any] = {"service.name": service_name, "cloud.provider": "aws", "cloud.platform": "aws_lambda"}
+    values: dict[str, Any] = {
+        "telemetry.sdk.language": "python",
+        "telemetry.sdk.name": "opentelemetry",
+        "telemetry.sdk.version": sdk_version,
+        "service.instance.id": str(uuid.uuid4()),  # one per execution environment, as create() makes it
+    }
+    for item in env.get("OTEL_RESOURCE_ATTRIBUTES", "").split(","):
+        key, sep, value = item.partition("=")
+        if sep and key.strip():
+            values[unquote(key.strip())] = unquote(value.strip())
+    values.update({"service.name": service_name, "cloud.provider": "aws", "cloud.platform": "aws_lambda"})
     optional = {
         "cloud.region": env.get("AWS_REGION"),
         "faas.name": env.get("AWS_LAMBDA_FUNCTION_NAME"),

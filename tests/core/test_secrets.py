@@ -1,6 +1,7 @@
 """Secrets from SSM and Secrets Manager (moto in-process) into the environment before pipelines load."""
 
 import os
+from pathlib import Path
 
 import boto3
 import pytest
@@ -10,6 +11,8 @@ from core.secrets import SecretError
 from core.service import build_service
 from core.settings import Settings, SettingsError
 from tests.conftest import EXAMPLES
+
+SECRET_AT_SETUP = Path(__file__).parent.parent / "fixtures" / "secret_at_setup"
 
 
 @pytest.fixture
@@ -32,14 +35,13 @@ def test_resolved_before_pipelines_load(aws):
     settings = Settings.from_env(
         {
             "HAYHOOKS_SECRETS": "OPENAI_API_KEY=ssm:/prod/openai, DB_PASSWORD=secretsmanager:prod/db#password",
-            "HAYHOOKS_PIPELINES_DIR": str(EXAMPLES),
+            "HAYHOOKS_PIPELINES_DIR": str(SECRET_AT_SETUP),
         }
     )
     _, registry = build_service(settings)
     assert os.environ["OPENAI_API_KEY"] == "sk-from-ssm-123456"
     assert os.environ["DB_PASSWORD"] == "pw-from-sm"
-    # chat_with_docs builds its OpenAI generator only when the key is there at setup()
-    assert registry.get("chat_with_docs").wrapper.pipeline is not None
+    assert registry.get("reads_key").wrapper.key_at_setup == "sk-from-ssm-123456"
 
 
 SSM_MISSING = (

@@ -9,9 +9,9 @@ import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
+from core.sigv4 import Credentials, sign
 from handler import span_export
 from handler.entry import LambdaHandler
-from handler.sigv4 import Credentials, sign
 from handler.trace_context import incoming
 from handler.tracing import tracing_config
 from infra.lambda_events import Context, http_v2
@@ -132,7 +132,17 @@ def test_failed_component_marks_its_spans_without_the_message(in_memory):
     assert spans["component prompt"].status.status_code == StatusCode.UNSET
 
 
-def test_exported_over_otlp_http_continuing_a_w3c_traceparent(monkeypatch):
+@pytest.mark.parametrize(
+    ("protocol", "content_type"), [(None, "application/json"), ("http/protobuf", "application/x-protobuf")]
+)
+def test_exported_over_otlp_http_continuing_a_w3c_traceparent(monkeypatch, protocol, content_type):
+    """JSON by default (nothing more to import); OpenTelemetry's protobuf exporter when asked for by name.
+    The receiver parses either against OTLP's protobuf schema."""
+    if protocol:
+        monkeypatch.setenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", protocol)
+    else:
+        monkeypatch.delenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", raising=False)
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_PROTOCOL", raising=False)
     with OtlpReceiver() as receiver:
         handler = _handler(monkeypatch, receiver.endpoint)
         try:
@@ -146,7 +156,7 @@ def test_exported_over_otlp_http_continuing_a_w3c_traceparent(monkeypatch):
         finally:
             handler.tracing.shutdown()
     (request,) = receiver.requests  # one request per invocation, before it returned
-    assert request.path == "/v1/traces" and request.headers["content-type"] == "application/x-protobuf"
+    assert request.path == "/v1/traces" and request.headers["content-type"] == content_type
     assert "authorization" not in request.headers  # not X-Ray's endpoint: nothing signed
     assert request.service_names == ["traced-test"]
     spans = {span.name: span for span in receiver.spans}
@@ -163,6 +173,10 @@ def test_exported_over_otlp_http_continuing_a_w3c_traceparent(monkeypatch):
         assert spans[name].parent_span_id == spans["haystack.pipeline.run"].span_id
     attributes = {a.key: a.value.string_value for a in spans["component shout"].attributes}
     assert attributes["haystack.component.name"] == "shout"
+    invocation = {a.key: a.value for a in spans["traced-test"].attributes}
+    assert invocation["faas.coldstart"].bool_value is True  # the first invocation this handler served
+    assert invocation["http.response.status_code"].int_value == 200
+    assert spans["traced-test"].kind == 2  # OTLP's SPAN_KIND_SERVER
 
 
 def test_sigv4_signed_export_as_botocore_signs_it(monkeypatch):

@@ -16,12 +16,15 @@ from tests.lambda_transport import LambdaTransport
 def bedrock(monkeypatch):
     for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "BEDROCK_MODEL_ID"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")  # all Lambda sets: the example maps it for the component
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")  # what the function's role puts in the environment
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
     handler = LambdaHandler(Settings(pipelines_dir=EXAMPLES))
-    client = handler.registry.get("bedrock_chat").wrapper.pipeline.get_component("llm").client
-    assert client.meta.region_name == "eu-west-1"  # built at cold start, from the standard configuration
+    wrapper = handler.registry.get("bedrock_chat").wrapper
+    assert wrapper.pipeline is None  # nothing made at cold start: the client waits for the first request
+    client = wrapper.get_pipeline().get_component("llm").client
+    assert client.meta.region_name == "eu-west-1"
     with Stubber(client) as stubber:
         yield handler, stubber
 

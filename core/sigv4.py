@@ -1,8 +1,9 @@
-"""AWS Signature Version 4 for the one request tracing makes: POST spans to X-Ray's OTLP endpoint.
+"""AWS Signature Version 4 for the few requests the function makes itself at cold start and per invocation:
+spans to X-Ray's OTLP endpoint (handler/span_export.py) and the API-key secret (core/aws_reads.py).
 
-Written here, with hashlib and hmac, so that turning tracing on does not load botocore (a large share of
-a cold start) just to sign one kind of request. Credentials come from where Lambda puts them: the
-environment, or the container credentials endpoint when the environment has none (SnapStart).
+Written here, with hashlib and hmac, so that neither loads botocore (a large share of a cold start) just
+to sign one kind of request. Credentials come from where Lambda puts them: the environment, or the
+container credentials endpoint when the environment has none (SnapStart).
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def sign(
     present.setdefault("host", parts.netloc)
     names = sorted(name for name in present if name in _SIGNED)
     if parts.query:
-        raise ValueError("signing a URL with a query string is not supported (the OTLP endpoint has none)")
+        raise ValueError("signing a URL with a query string is not supported (no request signed here has one)")
     canonical = "\n".join(
         [
             method.upper(),
