@@ -143,7 +143,7 @@ def bench_cold(runs: int) -> dict[str, float]:
 COLD_DEPLOYED = """
 import os
 import handler
-from tests.apigw import Context, http_v2
+from infra.lambda_events import Context, http_v2
 os.environ["_X_AMZN_TRACE_ID"] = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
 event = http_v2("GET", "/status", headers={"x-api-key": os.environ["BENCH_API_KEY"]})
 reply = handler.lambda_handler(event, Context())
@@ -162,8 +162,8 @@ def deployed_environment() -> Iterator[dict[str, str]]:
     import boto3
     from moto.server import ThreadedMotoServer
 
+    from infra.otlp_receiver import OtlpReceiver
     from infra.template_env import function_defaults
-    from tests.otlp_receiver import OtlpReceiver
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

@@ -15,9 +15,9 @@ from handler.entry import LambdaHandler
 from handler.trace_context import incoming
 from handler.tracing import tracing_config
 from infra.lambda_events import Context, http_v2
+from infra.otlp_receiver import OtlpReceiver
 from tests.cold import ROOT, clean_env
 from tests.conftest import fixture_settings
-from tests.otlp_receiver import OtlpReceiver
 
 TRACED = ROOT / "tests" / "fixtures" / "traced"
 XRAY_HEADER = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
