@@ -46,8 +46,10 @@ class McpServer:
     def __init__(self, app: Any) -> None:
         self.registry: Registry = app.state.registry
         self.max_body = app.state.settings.max_request_bytes
-        # a manager per request: the SDK logs its start and end at INFO, two lines per MCP request otherwise
-        logging.getLogger("mcp.server.streamable_http_manager").setLevel(logging.WARNING)
+        # a manager and a transport per request: the SDK logs their start and end at INFO, three lines per
+        # MCP request (in CloudWatch on Lambda) that say nothing the access log does not
+        for name in ("mcp.server.streamable_http_manager", "mcp.server.streamable_http"):
+            logging.getLogger(name).setLevel(logging.WARNING)
         self.server: Server[Any] = Server(
             SERVER_NAME,
             on_list_tools=self._list_tools,
