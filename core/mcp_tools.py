@@ -33,7 +33,7 @@ from core.lazy import ensure_loaded
 from core.openai.dispatch import as_async, call_under_deadline
 from core.redact import redact
 from core.registry import LoadedPipeline, Registry
-from core.responses import STREAM_TYPES, format_item
+from core.responses import STREAM_TYPES, format_item, is_stream
 
 logger = logging.getLogger("core.mcp")
 
@@ -189,9 +189,8 @@ def _invalid_arguments(name: str, exc: ValidationError) -> str:
 async def _as_text(result: Any, *, inline: bool) -> str:
     if isinstance(result, dict):
         return json.dumps(result, default=_jsonable)
-    if isinstance(result, STREAM_TYPES) or (type(result).__name__ == "SSEStream" and hasattr(result, "stream")):
-        # Hayhooks would answer the generator's repr; its text is what the caller wants
-        items = result.stream if type(result).__name__ == "SSEStream" else result
+    if is_stream(result):  # Hayhooks would answer the generator's repr; its text is what the caller wants
+        items = result if isinstance(result, STREAM_TYPES) else result.stream  # an SSEStream's generator
         parts = [part async for part in _formatted(as_async(items, inline=inline))]
         return "".join(p.decode("utf-8", "replace") if isinstance(p, bytes) else p for p in parts)
     if isinstance(result, Response):  # a FileResponse has no body to show
