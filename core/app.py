@@ -19,6 +19,7 @@ from core.auth import ApiKeyMiddleware
 from core.lambda_response import LambdaResponseMiddleware
 from core.lazy import LazyLoadMiddleware
 from core.limits import RequestLimitsMiddleware
+from core.mcp_route import add_mcp_route
 from core.openai import chat as openai_chat
 from core.openai import files as openai_files
 from core.openai import models as openai_models
@@ -110,6 +111,7 @@ def create_app(
     app.include_router(openai_chat.router)
     app.include_router(openai_responses.router)
     app.include_router(openai_files.router)
+    add_mcp_route(app)  # the MCP SDK is imported by the first /mcp request, not here
     # fixed routes after the run routes: a request is matched against routes in order, and runs are the hot path
     fixed = [r for r in app.router.routes[len(docs_routes) :] if r not in run_routes] + docs_routes
     app.router.routes[:] = run_routes + fixed
