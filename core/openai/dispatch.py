@@ -11,11 +11,11 @@ from typing import Any
 from fastapi import HTTPException, Request
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
-from core.access_log import current_pipeline
 from core.deadline import Deadline, budget_seconds
 from core.lazy import ensure_loaded
 from core.redact import redact
 from core.registry import Registry
+from core.request_context import current_pipeline
 from core.routes.lookup import loaded_or_raise
 from core.wrapper import implements
 

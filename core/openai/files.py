@@ -27,12 +27,12 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile
 
-from core.access_log import current_pipeline
 from core.lazy import ensure_loaded
 from core.limits import largest_binary_body
 from core.openai.dispatch import call_under_deadline
 from core.redact import redact
 from core.registry import LoadedPipeline, Registry
+from core.request_context import current_pipeline
 from core.settings import Settings
 from core.wrapper import FILE_UPLOAD_METHODS, implements
 

@@ -15,10 +15,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 
-from core.access_log import current_pipeline
 from core.deadline import Deadline, budget_seconds
 from core.redact import redact
 from core.registry import LoadedPipeline
+from core.request_context import current_pipeline
 from core.responses import drain, is_stream, remove_temp_file_after_sending, stream
 
 logger = logging.getLogger("core.run")
