@@ -313,3 +313,75 @@ def test_every_error_is_an_invocation_error_with_an_http_answer():
         503,
         501,
     }
+
+
+# through the app's entries: each answers the same errors its own way
+
+
+class SlowStreams(BasePipelineWrapper):
+    def setup(self) -> None:
+        pass
+
+    def slow(self) -> Iterator[str]:
+        yield "first"
+        time.sleep(3)
+        yield "late"
+
+    def run_api(self, text: str) -> Iterator[str]:
+        return self.slow()
+
+    def run_chat_completion(self, model: str, messages: list[dict], body: dict) -> Any:
+        return self.slow()
+
+    def run_response(self, model: str, input_items: list[dict], body: dict) -> Any:
+        if body["input"] == "refuse":
+            raise HTTPException(status_code=409, detail="busy")
+        return self.slow()
+
+
+def post_on_lambda(remaining_ms: int, path: str, body: dict[str, Any]) -> Any:
+    """Through the app on this (the main) thread, as on Lambda: the deadline's alarm is armed only there."""
+    import httpx
+
+    from core.app import create_app
+    from tests.conftest import fixture_settings
+
+    app = create_app(fixture_settings(), registry_of(loaded("slow", SlowStreams())), sync_inline=True)
+
+    async def on_lambda(scope: Any, receive: Any, send: Any) -> None:
+        scope["aws.context"] = SimpleNamespace(get_remaining_time_in_millis=lambda: remaining_ms)
+        await app(scope, receive, send)
+
+    async def post() -> Any:
+        transport = httpx.ASGITransport(app=on_lambda)
+        async with httpx.AsyncClient(transport=transport, base_url="http://lambda") as client:
+            return await client.post(path, json=body)
+
+    return run(post())
+
+
+EXPIRED = {
+    "detail": "Pipeline 'slow' did not finish within the time this invocation had left (100 ms): "
+    "raise the function timeout or make the pipeline faster"
+}
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/slow/run", {"text": "x"}),  # /run drains a stream on Lambda
+        ("/v1/chat/completions", {"model": "slow", "messages": []}),  # a whole answer
+        ("/v1/chat/completions", {"model": "slow", "messages": [], "stream": True}),  # SSE, built whole on Lambda
+        ("/v1/responses", {"model": "slow", "input": "x", "stream": True}),
+    ],
+)
+def test_a_stream_past_the_deadline_is_a_504_on_every_entry(path, body):
+    started = time.perf_counter()
+    reply = post_on_lambda(600, path, body)
+    assert time.perf_counter() - started < 2
+    assert (reply.status_code, reply.json()) == (504, EXPIRED)
+
+
+def test_a_wrappers_http_exception_is_the_answer_on_the_openai_endpoints_too():
+    reply = post_on_lambda(30_000, "/v1/responses", {"model": "slow", "input": "refuse"})
+    assert (reply.status_code, reply.json()) == (409, {"detail": "busy"})
