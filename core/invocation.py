@@ -10,8 +10,8 @@ everything between is here:
    block raises into an `InvocationError`;
 3. `call` calls the method inline (on Lambda: one request at a time, a thread-pool hop buys nothing), in
    the thread pool (`make run`, as Hayhooks does) or awaited (async methods);
-4. a stream result is gathered whole by `collect` (API Gateway delivers a response whole) or iterated by
-   `iterate` (an entry that sends chunks as they come).
+4. a stream result is gathered whole by `collect` (API Gateway delivers a response whole), or given
+   chunk by chunk by `each_chunk`, each step guarded (an entry that sends chunks as they come).
 
 `invoke()` is the four in one call, for an entry that needs nothing in between. The errors carry
 Hayhooks' status code and `detail`, so an HTTP entry answers them as they are and another protocol (MCP)
@@ -212,6 +212,25 @@ class Invoker:
             return iterate_in_threadpool(stream)
         return _inline(stream)
 
+    async def each_chunk(
+        self, stream: Iterator[Any] | AsyncIterator[Any], pipeline: str, scope: Mapping[str, Any] | None
+    ) -> AsyncIterator[Any]:
+        """The chunks of a stream as they come, each step guarded: for an entry that sends them as they
+        come. Its answer has started, so a failure or the deadline half-way is raised here, as an
+        `InvocationError`, for the entry to end its stream its own way."""
+        chunks = self.iterate(stream)
+        try:
+            while True:
+                async with self.guard(pipeline, scope):
+                    try:
+                        chunk = await anext(chunks)
+                    except StopAsyncIteration:
+                        return
+                yield chunk
+        finally:
+            if (close := getattr(chunks, "aclose", None)) is not None:
+                await close()
+
     async def collect(self, stream: Iterator[Any] | AsyncIterator[Any]) -> Chunks:
         """Every chunk of a stream (call it inside `guard`: a fault half-way is the call's failure)."""
         if self.inline and not isinstance(stream, AsyncIterator):
@@ -230,9 +249,9 @@ class Invoker:
         whole: bool = True,
     ) -> Any:
         """Resolve, guard and call in one: the wrapper's value; a stream (generator) result is gathered
-        into `Chunks` within the same deadline when `whole`, else returned as it is (iterate it with
-        `iterate`, each step under a `guard` of its own). `scope` is the ASGI request's, if any: it holds
-        the Lambda context (the deadline), and the request is named after the pipeline (log lines, metrics)."""
+        into `Chunks` within the same deadline when `whole`, else returned as it is (for `each_chunk`).
+        `scope` is the ASGI request's, if any: it holds the Lambda context (the deadline), and the request
+        is named after the pipeline (log lines, metrics)."""
         target = await self.resolve(pipeline, kind)
         if scope is not None:
             name_pipeline(scope, pipeline)

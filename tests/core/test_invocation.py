@@ -299,6 +299,34 @@ def test_a_list_result_is_not_taken_for_a_stream_and_a_stream_is_left_whole_when
     assert run(unconsumed()) == ["a", "b"]
 
 
+def test_each_chunk_as_it_comes_each_step_within_the_time_left():
+    def slow() -> Iterator[str]:
+        yield "first"
+        time.sleep(2)
+        yield "late"
+
+    def fails() -> Iterator[str]:
+        yield "first"
+        raise RuntimeError("half-way")
+
+    invoker = Invoker(None, inline=True, margin_ms=500)
+
+    async def gather(stream: Iterator[str], scope: dict[str, Any]) -> tuple[list[str], InvocationError | None]:
+        got: list[str] = []
+        try:
+            async for chunk in invoker.each_chunk(stream, "p", scope):
+                got.append(chunk)
+        except InvocationError as error:
+            return got, error
+        return got, None
+
+    assert run(gather(words(), lambda_scope(600))) == (["a", "b"], None)
+    got, error = run(gather(slow(), lambda_scope(600)))
+    assert got == ["first"] and isinstance(error, DeadlineExpired)
+    got, error = run(gather(fails(), {}))
+    assert got == ["first"] and isinstance(error, PipelineFailed) and error.message == "half-way"
+
+
 def test_a_stream_that_fails_half_way_is_the_calls_failure():
     app = app_of(registry_of(loaded("streams", Streams())))
     with pytest.raises(PipelineFailed, match="half-way"):
