@@ -10,17 +10,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.warmup import WARMUP_KEY, warming
+from core.request_context import is_warmup, lambda_request_id, pipeline_of
 
 logger = logging.getLogger("core.access")
-# the pipeline the current request runs, for whoever needs it below the route (tracing annotations)
-current_pipeline: ContextVar[str | None] = ContextVar("current_pipeline", default=None)
 
 
 @dataclass(frozen=True)
@@ -48,7 +45,7 @@ class AccessLogMiddleware:
         self.served = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get(WARMUP_KEY) or warming.get():
+        if scope["type"] != "http" or is_warmup(scope):
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
@@ -69,10 +66,10 @@ class AccessLogMiddleware:
             record = RequestRecord(
                 method=scope["method"],
                 path=scope["path"],
-                pipeline=(scope.get("state") or {}).get("pipeline"),
+                pipeline=pipeline_of(scope),
                 status=status,
                 duration_ms=round((time.perf_counter() - started) * 1000, 3),
-                request_id=getattr(scope.get("aws.context"), "aws_request_id", None),
+                request_id=lambda_request_id(scope),
                 correlation_id=context.get("requestId") if isinstance(context, dict) else None,
                 cold_start=self.served == 1,
             )

@@ -21,8 +21,6 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
-from starlette.responses import JSONResponse
-
 
 class DeadlineExceeded(BaseException):
     pass
@@ -47,12 +45,12 @@ class Deadline:
         self._armed = False
 
     @asynccontextmanager
-    async def limit(self, *, sync_inline: bool = False) -> AsyncIterator[None]:
+    async def limit(self) -> AsyncIterator[None]:
         """Bound the block; afterwards `expired` says whether the deadline cut it short.
 
-        `sync_inline` is accepted for the callers' sake; the alarm is armed whenever there is a deadline and
-        the call runs on the main thread (Lambda), sync or async: an async wrapper that calls a blocking
-        `pipeline.run()` stops the loop, and with it `asyncio.timeout`.
+        The alarm is armed whenever there is a deadline and the call runs on the main thread (Lambda), sync
+        or async: an async wrapper that calls a blocking `pipeline.run()` stops the loop, and with it
+        `asyncio.timeout`.
         """
         try:
             async with asyncio.timeout(self.seconds) as timer:
@@ -100,6 +98,3 @@ class Deadline:
             f"Pipeline '{pipeline}' did not finish within the time this invocation had left "
             f"({(self.seconds or 0) * 1000:.0f} ms): raise the function timeout or make the pipeline faster"
         )
-
-    def response(self, pipeline: str) -> JSONResponse:
-        return JSONResponse({"detail": self.detail(pipeline)}, status_code=504)

@@ -32,8 +32,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from core.access_log import current_pipeline
 from core.redact import redact
+from core.request_context import current_pipeline
 from core.stdout_lines import install as install_stdout
 
 # our own per-request line: method, path, status and ids, nothing a secret could be in; left out of the

@@ -11,6 +11,8 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from core.request_context import lambda_request_id
+
 HEADER = "x-request-id"
 
 
@@ -22,8 +24,7 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        context = scope.get("aws.context")
-        request_id = getattr(context, "aws_request_id", None) or str(uuid.uuid4())
+        request_id = lambda_request_id(scope) or str(uuid.uuid4())
         header = (HEADER.encode(), request_id.encode("latin-1", "replace"))
 
         async def send_with_id(message: Message) -> None:

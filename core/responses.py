@@ -1,8 +1,8 @@
 """Turning a generator returned by `run_api` into a `text/plain` body, as Hayhooks does.
 
-Items are concatenated: strings and bytes as they are, Haystack `StreamingChunk`s by their content
-(or their reasoning text when they carry no content), `None` as nothing, anything else as JSON
-(falling back to `str`). `PipelineEvent`s (UI events, for the OpenAI endpoints) are skipped.
+Items are concatenated: strings and bytes as they are, Haystack `StreamingChunk`s by their text (or their
+reasoning text when they carry no text; core/chunks.py reads both), `None` as nothing, anything else as
+JSON (falling back to `str`). `PipelineEvent`s (UI events, for the OpenAI endpoints) are skipped.
 
 A Hayhooks `SSEStream(generator)` is sent as `text/event-stream` instead: each item one `data:` message.
 
@@ -16,39 +16,35 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.background import BackgroundTask
 from starlette.responses import FileResponse, Response, StreamingResponse
 
-STREAM_TYPES = (Generator, AsyncGenerator)
+from core.chunks import chunk_text, class_names, reasoning_text
+from core.invocation import STREAM_TYPES
+
+if TYPE_CHECKING:
+    from core.invocation import Invoker
 
 
 def format_item(item: Any) -> str | bytes | None:
+    """One stream item as body text; None: left out."""
     if isinstance(item, (str, bytes)):
         return item
     if item is None:
         return ""
-    kinds = _class_names(item)
+    kinds = class_names(item)
     if "PipelineEvent" in kinds:  # UI events (Open WebUI's, Chainlit's too) belong to the OpenAI endpoints
         return None
-    if "StreamingChunk" in kinds:
-        if item.content:
-            return item.content
-        reasoning = getattr(item, "reasoning", None)
-        return (getattr(reasoning, "reasoning_text", "") or "") if reasoning is not None else ""
+    if "StreamingChunk" in kinds:  # as Hayhooks: other objects with a `content` are written as JSON
+        return chunk_text(item) or reasoning_text(item) or ""
     try:
         return json.dumps(item)
     except TypeError:
         return str(item)
-
-
-def _class_names(item: Any) -> set[str]:
-    """By name, not isinstance: neither `core.events` nor Haystack is imported for a pipeline that never
-    yields them, and `hayhooks.events.PipelineEvent` (the real package, when installed) is skipped too."""
-    return {cls.__name__ for cls in type(item).__mro__}
 
 
 def _bytes(part: str | bytes) -> bytes:
@@ -91,18 +87,10 @@ def _media_type(sse: bool) -> str:
     return "text/event-stream" if sse else "text/plain"
 
 
-async def drain(result: Any) -> Response:
-    """The whole stream as one response (sync generators are iterated inline)."""
+async def drain(result: Any, invoker: Invoker) -> Response:
+    """The whole stream as one response (call it inside the invocation's guard)."""
     items, sse = _unwrap(result)
-    parts: list[bytes] = []
-    if isinstance(items, AsyncIterator):
-        async for item in items:
-            if (part := _render(item, sse)) is not None:
-                parts.append(_bytes(part))
-    else:
-        for item in items:
-            if (part := _render(item, sse)) is not None:
-                parts.append(_bytes(part))
+    parts = [_bytes(part) for item in await invoker.collect(items) if (part := _render(item, sse)) is not None]
     return Response(b"".join(parts), media_type=_media_type(sse))
 
 

@@ -19,17 +19,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
 from starlette.types import ASGIApp, Message
 
-WARMUP_KEY = "haystack_lambda.warmup"
-# True while an entry point replays a request through its own layers at init (the Lambda handler's
-# Mangum path): like WARMUP_KEY, such requests are neither logged nor counted. Not reachable from outside.
-warming: ContextVar[bool] = ContextVar("warming", default=False)
-
+from core.request_context import WARMUP_KEY, warming  # noqa: F401  (warming: the Lambda handler's, from here)
 
 # discovery skips names starting with "_": no pipeline of the user's can ever be called this
 WARMUP_PIPELINE = "_haystack_lambda_warmup"

@@ -20,7 +20,7 @@ from haystack.tracing import Span, tracer
 from haystack_integrations.tracing.opentelemetry import OpenTelemetrySpan, OpenTelemetryTracer
 from opentelemetry.trace import Status, StatusCode
 
-from core.access_log import current_pipeline
+from core.request_context import current_pipeline
 
 PIPELINE_NAME = "hayhooks.pipeline.name"  # Hayhooks' own attribute for the deployed pipeline's name
 CONTENT_TAGS = {"haystack.pipeline.input_data"}

@@ -13,8 +13,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from core.openai.dispatch import CHAT, ERROR_RESPONSES, as_async, call_wrapper, collect_text
-from core.openai.sse import respond
+from core.chunks import reasoning_text
+from core.invocation import Chunks
+from core.openai.dispatch import ERROR_RESPONSES, call_wrapper, whole_text
+from core.openai.sse import respond, text_of
 
 router = APIRouter(tags=["openai"])
 
@@ -63,15 +65,6 @@ def _tool_call_delta(call: Any) -> dict[str, Any]:
     return delta
 
 
-def _text_of(chunk: Any) -> str:
-    """A text chunk's content; an object without `content` (a dict, None) is sent as its `str()`, as in Hayhooks."""
-    if isinstance(chunk, str):
-        return chunk
-    if hasattr(chunk, "content"):
-        return chunk.content if isinstance(chunk.content, str) else "" if chunk.content is None else str(chunk.content)
-    return str(chunk)
-
-
 class ChatEncoder:
     """Chunks → `chat.completion.chunk` SSE messages, a closing `finish_reason: "stop"`, then `[DONE]`."""
 
@@ -100,16 +93,12 @@ class ChatEncoder:
             # e.g. Open WebUI status events; written with json.dumps' defaults, as Hayhooks does
             return [f"data: {json.dumps({'event': chunk.to_event_dict()})}\n\n"]
         finish_reason = getattr(chunk, "finish_reason", None)
-        reasoning = getattr(chunk, "reasoning", None)
-        if reasoning is not None:
-            text = getattr(reasoning, "reasoning_text", None)
-            text = text if isinstance(text, str) else str(reasoning)
-            if text:
-                return [self._chunk(_message(None, reasoning_content=text))]
+        if reasoning := reasoning_text(chunk):
+            return [self._chunk(_message(None, reasoning_content=reasoning))]
         tool_calls = getattr(chunk, "tool_calls", None)
         if tool_calls:
             return [self._chunk(_message(None, tool_calls=[_tool_call_delta(c) for c in tool_calls]), finish_reason)]
-        return [self._chunk(_message(_text_of(chunk)), finish_reason)]
+        return [self._chunk(_message(text_of(chunk)), finish_reason)]
 
     def finish(self) -> list[str]:
         closing = [self._chunk(_message(""), "stop")] if self.sent_chunks and not self.finished else []
@@ -124,10 +113,10 @@ class ChatEncoder:
 @router.post("/chat/completions", summary="Create a chat completion (OpenAI-compatible)", include_in_schema=False)
 async def chat_completions(chat: ChatRequest, request: Request) -> Response:
     body = chat.model_dump()
-    result = await call_wrapper(request, CHAT, chat.model, {"messages": chat.messages, "body": body})
+    arguments = {"messages": chat.messages, "body": body}
+    result = await call_wrapper(request, "chat", chat.model, arguments, stream=chat.stream)
     if isinstance(result, Response):
         return result
-    inline = request.app.state.sync_inline
     completion_id = f"{chat.model}-{uuid.uuid4()}"
     if isinstance(result, dict):
         return JSONResponse(result)  # a complete chat.completion built by the wrapper
@@ -135,9 +124,9 @@ async def chat_completions(chat: ChatRequest, request: Request) -> Response:
         if isinstance(result, str):
             result = iter([result])
         if isinstance(result, (Generator, AsyncGenerator)) or hasattr(result, "__iter__"):
-            return await respond(as_async(result, inline=inline), ChatEncoder(completion_id, chat.model), buffer=inline)
-    if isinstance(result, (Generator, AsyncGenerator)):
-        result = await collect_text(result, inline=inline)
+            return await respond(request, chat.model, result, ChatEncoder(completion_id, chat.model))
+    if isinstance(result, Chunks):
+        result = whole_text(result)
     if not isinstance(result, str):
         return JSONResponse({"detail": "Unsupported response type from completion"}, status_code=500)
     choice = {"message": _message(result), "finish_reason": "stop"}

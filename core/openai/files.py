@@ -18,7 +18,6 @@ function whether it takes uploads or not. The answers are the same.
 
 from __future__ import annotations
 
-import inspect
 import logging
 from functools import cache
 from typing import Any
@@ -27,12 +26,13 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile
 
-from core.access_log import current_pipeline
+from core.invocation import Invoker, PipelineFailed, target_of
 from core.lazy import ensure_loaded
 from core.limits import largest_binary_body
-from core.openai.dispatch import call_under_deadline
+from core.openai.dispatch import http_errors
 from core.redact import redact
 from core.registry import LoadedPipeline, Registry
+from core.request_context import name_pipeline
 from core.settings import Settings
 from core.wrapper import FILE_UPLOAD_METHODS, implements
 
@@ -125,8 +125,7 @@ async def create_file(request: Request) -> JSONResponse:
     pipeline = await _uploader(request.app.state.registry)
     if pipeline is None:
         return _not_implemented(filename)
-    request.state.pipeline = pipeline.name
-    current_pipeline.set(pipeline.name)
+    name_pipeline(request.scope, pipeline.name)
     result = await _call(request, pipeline, (filename, content_type, content, purpose))
     return JSONResponse(_file_object(result, pipeline.name))
 
@@ -200,17 +199,14 @@ def _not_implemented(filename: str | None) -> JSONResponse:
 
 async def _call(request: Request, pipeline: LoadedPipeline, arguments: tuple[Any, ...]) -> Any:
     """The wrapper's upload method under the invocation's deadline; Hayhooks' 500 for what it raises."""
-    wrapper = pipeline.wrapper
-    is_async = implements(type(wrapper), "run_file_upload_async")
-    method = getattr(wrapper, "run_file_upload_async" if is_async else "run_file_upload")
-
-    def failed(exc: BaseException) -> HTTPException:
-        logger.exception("Pipeline '%s': file upload failed", pipeline.name)
-        return HTTPException(status_code=500, detail=f"File upload failed: {redact(str(exc))}")
-
-    # `async def run_file_upload` is awaited too (Hayhooks would answer a 500)
-    is_async = is_async or inspect.iscoroutinefunction(method)
-    return await call_under_deadline(request, pipeline.name, method, is_async=is_async, failed=failed, args=arguments)
+    invoker = Invoker.of(request.app)
+    target = target_of(pipeline, "file_upload")
+    with http_errors():
+        try:
+            async with invoker.guard(pipeline.name, request.scope):
+                return await invoker.call(target, {}, args=arguments)
+        except PipelineFailed as failed:
+            raise HTTPException(status_code=500, detail=f"File upload failed: {failed.message}") from failed
 
 
 def _file_object(result: Any, pipeline: str) -> dict[str, Any]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import AsyncGenerator, Generator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
@@ -14,8 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.types import FailFast
 from starlette.responses import Response
 
-from core.openai.dispatch import ERROR_RESPONSES, RESPONSES, as_async, call_wrapper, collect_text
-from core.openai.sse import respond
+from core.chunks import reasoning_text
+from core.invocation import Chunks
+from core.openai.dispatch import ERROR_RESPONSES, call_wrapper, whole_text
+from core.openai.sse import respond, text_of
 
 router = APIRouter(tags=["openai"])
 
@@ -100,18 +101,6 @@ def _function_call_deltas(chunk: Any, current: dict[str, Any] | None) -> list[tu
     return deltas
 
 
-def _text_of(chunk: Any) -> str:
-    """A text chunk's content; an object without `content` (a dict, None) as its `str()`, as in Hayhooks."""
-    if isinstance(chunk, str):
-        return chunk
-    content = getattr(chunk, "content", None)
-    if isinstance(content, str):
-        return content
-    if hasattr(chunk, "content"):
-        return "" if content is None else str(content)
-    return str(chunk)
-
-
 class ResponsesEncoder:
     """Chunks → Responses API events: text, reasoning and function-call items, opened and closed in order."""
 
@@ -176,10 +165,7 @@ class ResponsesEncoder:
             kind = event.get("type", "response.event")
             return [f"event: {kind}\ndata: {json.dumps(event)}\n\n"]
         events: list[str] = []
-        reasoning = getattr(chunk, "reasoning", None)
-        text = getattr(reasoning, "reasoning_text", None) if reasoning is not None else None
-        text = text if isinstance(text, str) or reasoning is None else str(reasoning)
-        if text:
+        if text := reasoning_text(chunk):
             events += self._close("text") + self._close("function")
             if "reasoning" not in self.open:
                 item_id = _hex_id("rs")
@@ -201,7 +187,7 @@ class ResponsesEncoder:
             for call_id, name, arguments in calls:
                 events += self._function_call_delta(call_id, name, arguments)
             return events
-        text = _text_of(chunk)
+        text = text_of(chunk)
         if not text:
             return events
         events += self._close("reasoning") + self._close("function")
@@ -266,19 +252,19 @@ class ResponsesEncoder:
 @router.post("/responses", summary="Create a response (OpenAI-compatible Responses API)", include_in_schema=False)
 async def create_response(req: ResponsesRequest, request: Request) -> Response:
     body = req.model_dump()
-    result = await call_wrapper(request, RESPONSES, req.model, {"input_items": input_items(req.input), "body": body})
+    arguments = {"input_items": input_items(req.input), "body": body}
+    result = await call_wrapper(request, "responses", req.model, arguments, stream=req.stream)
     if isinstance(result, Response):
         return result
-    inline = request.app.state.sync_inline
     response_id = _hex_id("resp")
     if isinstance(result, dict):
         return JSONResponse(result)
     if req.stream:
         if isinstance(result, str):
             result = iter([result])
-        return await respond(as_async(result, inline=inline), ResponsesEncoder(response_id, req.model), buffer=inline)
-    if isinstance(result, (Generator, AsyncGenerator)):
-        result = await collect_text(result, inline=inline)
+        return await respond(request, req.model, result, ResponsesEncoder(response_id, req.model))
+    if isinstance(result, Chunks):
+        result = whole_text(result)
     if not isinstance(result, str):
         return JSONResponse({"detail": "Unsupported response type from run_response"}, status_code=500)
     output = [_text_item(_hex_id("msg"), result)]

@@ -2,22 +2,32 @@
 
 An encoder turns chunks into SSE messages; this module drives it. Under `make run` the events stream as
 they are produced. On Lambda behind API Gateway a response cannot stream (Mangum buffers it and HTTP API
-has no streaming), so the whole event stream is built first and sent as one complete `text/event-stream`
-body, which SSE clients parse the same way. An exception half-way becomes the encoder's error event: the
-body stays well-formed.
+has no streaming), so the whole event stream is built first, within the invocation's remaining time (past
+it: a 504), and sent as one complete `text/event-stream` body, which SSE clients parse the same way. An
+exception half-way becomes the encoder's error event: the body stays well-formed.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import Any, Protocol
 
+from fastapi import Request
 from starlette.responses import Response, StreamingResponse
 
+from core.chunks import chunk_text
+from core.invocation import Invoker
+from core.openai.dispatch import http_errors
 from core.redact import redact
 
 logger = logging.getLogger("core.openai")
+
+
+def text_of(chunk: Any) -> str:
+    """A chunk's text for an event; an item that carries none (a dict, None) as its `str()`, as in Hayhooks."""
+    text = chunk_text(chunk)
+    return str(chunk) if text is None else text
 
 
 class Encoder(Protocol):
@@ -48,8 +58,12 @@ async def events(chunks: AsyncIterator[Any], encoder: Encoder) -> AsyncIterator[
             await close()
 
 
-async def respond(chunks: AsyncIterator[Any], encoder: Encoder, *, buffer: bool) -> Response:
-    if buffer:
-        body = "".join([event async for event in events(chunks, encoder)])
-        return Response(body, media_type="text/event-stream")
-    return StreamingResponse(events(chunks, encoder), media_type="text/event-stream")
+async def respond(request: Request, pipeline: str, chunks: Iterable[Any], encoder: Encoder) -> Response:
+    invoker = Invoker.of(request.app)
+    stream = events(invoker.iterate(chunks), encoder)  # type: ignore[arg-type]
+    if not invoker.inline:
+        return StreamingResponse(stream, media_type="text/event-stream")
+    with http_errors():
+        async with invoker.guard(pipeline, request.scope):
+            body = "".join([event async for event in stream])
+    return Response(body, media_type="text/event-stream")

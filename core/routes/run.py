@@ -1,27 +1,20 @@
 """`POST /{name}/run`: one route per loaded pipeline, built once at cold start.
 
-Per request this does only what it must: validate the body, call the wrapper, shape the result.
-Sync wrappers are called inline when `sync_inline` is set (on Lambda one request runs at a time, so a
-thread-pool hop buys nothing); under `make run` they go to the thread pool like in Hayhooks.
+Per request this does only what it must: validate the body, call the wrapper (core/invocation.py: inline
+on Lambda, in the thread pool under `make run`, within the invocation's time), shape the result, and
+answer a failure as Hayhooks does.
 """
 
 import inspect
-import logging
-import traceback
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Form, Request
-from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 
-from core.access_log import current_pipeline
-from core.deadline import Deadline, budget_seconds
-from core.redact import redact
+from core.invocation import DeadlineExpired, Invoker, PipelineFailed, WrapperRefused, target_of
 from core.registry import LoadedPipeline
+from core.request_context import name_pipeline
 from core.responses import drain, is_stream, remove_temp_file_after_sending, stream
-
-logger = logging.getLogger("core.run")
 
 
 def add_run_route(
@@ -30,49 +23,33 @@ def add_run_route(
     spec = pipeline.run
     assert spec is not None
     name = pipeline.name
-    method = spec.method
     response_model = spec.response_model
+    target = target_of(pipeline, "run")
+    invoker = Invoker(None, inline=sync_inline, margin_ms=timeout_margin_ms)
 
     async def call(run_req: Any, request: Request) -> Any:
-        request.state.pipeline = name
-        current_pipeline.set(name)
-        payload = run_req.model_dump()
-        if spec.wants_headers:
-            payload["headers"] = request.headers
-        deadline = Deadline(budget_seconds(request.scope, timeout_margin_ms))
-        response: Any = None
+        name_pipeline(request.scope, name)
         try:
-            async with deadline.limit(sync_inline=sync_inline and not spec.is_async):
-                response = await produce(payload)
-        except HTTPException as exc:
-            if isinstance(exc.detail, str):  # a wrapper may pass on an error that quotes a secret
-                exc.detail = redact(exc.detail)
-            raise
-        except (Exception, SystemExit) as exc:  # sys.exit() in a wrapper must not end the environment
-            logger.exception("Pipeline '%s' failed", name)
-            detail = f"Pipeline execution failed: {redact(str(exc))}"
-            if show_tracebacks:
-                detail += f"\n{redact(traceback.format_exc())}"
+            async with invoker.guard(name, request.scope):
+                result = await invoker.call(target, run_req.model_dump(), headers=request.headers)
+                # inside the guard, as in Hayhooks: a drained stream that fails half-way, or a result that
+                # does not match the annotation, is a pipeline error
+                return await shape(result)
+        except WrapperRefused as refused:
+            raise refused.exception  # noqa: B904  (the wrapper's own exception, with its own cause)
+        except PipelineFailed as failed:
+            detail = failed.detail + (f"\n{failed.traceback()}" if show_tracebacks else "")
             return JSONResponse({"detail": detail}, status_code=500)
-        if deadline.expired:
-            logger.error("Pipeline '%s' ran out of time (%.0f ms)", name, deadline.seconds * 1000)
-            return deadline.response(name)
-        return response
+        except DeadlineExpired as expired:
+            return JSONResponse({"detail": expired.detail}, status_code=504)
 
-    async def produce(payload: dict[str, Any]) -> Any:
-        if spec.is_async:
-            result = await method(**payload)
-        elif sync_inline:
-            result = method(**payload)
-        else:
-            result = await run_in_threadpool(method, **payload)
+    async def shape(result: Any) -> Any:
         if isinstance(result, Response):
             return remove_temp_file_after_sending(result)
         if is_stream(result):
-            return await drain(result) if sync_inline else stream(result)
+            return await drain(result, invoker) if sync_inline else stream(result)
         if response_model is None:
             return result
-        # inside the try, as in Hayhooks: a result that does not match the annotation is a pipeline error
         return response_model(result=result)
 
     body = spec.request_model

@@ -95,6 +95,6 @@ def test_warm_up_runs_no_pipeline(caplog):
 
     with caplog.at_level("INFO"):
         _, registry = build_service(fixture_settings())
-    assert not [r for r in caplog.records if r.name == "core.run"]  # no "Pipeline 'x' failed"
+    assert not [r for r in caplog.records if r.name == "core.invocation"]  # no "Pipeline 'x' failed"
     assert registry.get("echo").wrapper.calls == 0
     assert not [r for r in caplog.records if r.name == "core.access"]  # warm-up requests are not logged

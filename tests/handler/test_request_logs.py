@@ -190,7 +190,7 @@ def test_lambda_runtime_handler_kept_with_json_frames(monkeypatch):
 
 
 def test_formatter_carries_the_pipeline_of_the_current_request():
-    from core.access_log import current_pipeline
+    from core.request_context import current_pipeline
 
     token = current_pipeline.set("search")
     try:

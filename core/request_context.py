@@ -1,0 +1,43 @@
+"""What the layers of one request tell each other: which pipeline it runs, its Lambda request id, and
+whether it is a warm-up request.
+
+A leaf: it imports nothing of ours, so logging, tracing, authentication, the access log, the routes
+and the warm-up can all read it without importing one another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from contextvars import ContextVar
+from typing import Any
+
+# ASGI scope key of the app's own warm-up requests (core/warmup.py): let through authentication, not
+# logged, not counted. Only code in this process can put it in a scope; no HTTP request can.
+WARMUP_KEY = "haystack_lambda.warmup"
+
+# True while an entry point replays requests through its own layers at init (the Lambda handler's Mangum
+# path): like WARMUP_KEY, such requests are neither logged nor counted. Not reachable from outside.
+warming: ContextVar[bool] = ContextVar("warming", default=False)
+
+# the pipeline the current request runs, for whoever needs it below the route (log lines, trace spans)
+current_pipeline: ContextVar[str | None] = ContextVar("current_pipeline", default=None)
+
+
+def is_warmup(scope: MutableMapping[str, Any]) -> bool:
+    return bool(scope.get(WARMUP_KEY)) or warming.get()
+
+
+def name_pipeline(scope: MutableMapping[str, Any], name: str) -> None:
+    """The request runs `name`: its log line, metrics and spans say so. Only known names: each value
+    becomes a log field and a CloudWatch metric dimension."""
+    scope.setdefault("state", {})["pipeline"] = name  # what `request.state.pipeline` reads and writes
+    current_pipeline.set(name)
+
+
+def pipeline_of(scope: MutableMapping[str, Any]) -> str | None:
+    return (scope.get("state") or {}).get("pipeline")
+
+
+def lambda_request_id(scope: MutableMapping[str, Any]) -> str | None:
+    """The invocation's `aws_request_id` (Mangum puts Lambda's context in the scope); None off Lambda."""
+    return getattr(scope.get("aws.context"), "aws_request_id", None)
