@@ -18,22 +18,18 @@ from __future__ import annotations
 
 import json
 import logging
-import traceback
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import HTTPException
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from core.access_log import current_pipeline
+from core.invocation import Chunks, InvocationError, Invoker, PipelineFailed
 from core.lazy import ensure_loaded
-from core.openai.dispatch import as_async, call_under_deadline
 from core.redact import redact
 from core.registry import LoadedPipeline, Registry
-from core.responses import STREAM_TYPES, format_item, is_stream
+from core.responses import format_item, is_sse_stream
 
 logger = logging.getLogger("core.mcp")
 
@@ -140,41 +136,25 @@ async def _run_pipeline(request: Request, pipeline: LoadedPipeline, arguments: d
         payload = spec.request_model.model_validate(arguments).model_dump()
     except ValidationError as exc:
         return ToolAnswer(_invalid_arguments(pipeline.name, exc), is_error=True)
-    request.state.pipeline = pipeline.name  # the access log's and metrics' pipeline field
-    current_pipeline.set(pipeline.name)
-    if spec.wants_headers:
-        payload["headers"] = request.headers
+    invoker = Invoker.of(request.app)
     try:
-        result = await _call_tool(request, pipeline, payload)
-        return ToolAnswer(await _as_text(result, inline=request.app.state.sync_inline))
-    except HTTPException as exc:  # the deadline (504), or one the wrapper raised on purpose
+        # the path /run takes: inline on Lambda, in the thread pool under `make run`, within the deadline
+        result = await invoker.invoke(pipeline.name, "run", payload, scope=request.scope, headers=request.headers)
+        if is_sse_stream(result):  # its generator, gathered within the same deadline
+            async with invoker.guard(pipeline.name, request.scope):
+                result = await invoker.collect(result.stream)
+    except PipelineFailed as exc:
+        return ToolAnswer(_failure(pipeline.name, exc, request.app.state.settings.show_tracebacks), is_error=True)
+    except InvocationError as exc:  # the deadline (504), or an HTTPException the wrapper raised on purpose
         detail = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail, default=str)
         return ToolAnswer(redact(detail), is_error=True)
-    except Exception as exc:  # a stream that failed half-way
-        return ToolAnswer(_failure(pipeline.name, exc, request.app.state.settings.show_tracebacks), is_error=True)
+    return ToolAnswer(_as_text(result))
 
 
-async def _call_tool(request: Request, pipeline: LoadedPipeline, payload: dict[str, Any]) -> Any:
-    """The one place MCP calls a wrapper: under the invocation's deadline, inline on Lambda, in the thread pool
-    under `make run`. Its HTTPException as is; any other exception becomes one (500) with the message."""
-    spec = pipeline.run
-    assert spec is not None
-    show_tracebacks = request.app.state.settings.show_tracebacks
-
-    def failed(exc: BaseException) -> HTTPException:
-        return HTTPException(status_code=500, detail=_failure(pipeline.name, exc, show_tracebacks))
-
-    return await call_under_deadline(
-        request, pipeline.name, spec.method, is_async=spec.is_async, kwargs=payload, failed=failed
-    )
-
-
-def _failure(name: str, exc: BaseException, show_tracebacks: bool) -> str:
-    """Called inside the `except`: the traceback is the current exception's."""
-    logger.exception("Pipeline '%s' failed as an MCP tool", name)
-    text = f"Pipeline '{name}' failed: {redact(str(exc)) or type(exc).__name__}"
+def _failure(name: str, exc: PipelineFailed, show_tracebacks: bool) -> str:
+    text = f"Pipeline '{name}' failed: {exc.message or type(exc.cause).__name__}"
     if show_tracebacks:
-        text += f"\n{redact(traceback.format_exc())}"
+        text += f"\n{exc.traceback()}"
     return text
 
 
@@ -186,23 +166,16 @@ def _invalid_arguments(name: str, exc: ValidationError) -> str:
     return f"Invalid arguments for '{name}':\n" + "\n".join(lines)
 
 
-async def _as_text(result: Any, *, inline: bool) -> str:
+def _as_text(result: Any) -> str:
     if isinstance(result, dict):
         return json.dumps(result, default=_jsonable)
-    if is_stream(result):  # Hayhooks would answer the generator's repr; its text is what the caller wants
-        items = result if isinstance(result, STREAM_TYPES) else result.stream  # an SSEStream's generator
-        parts = [part async for part in _formatted(as_async(items, inline=inline))]
+    if isinstance(result, Chunks):  # Hayhooks would answer the generator's repr; its text is what the caller wants
+        parts = [part for part in map(format_item, result) if part is not None]
         return "".join(p.decode("utf-8", "replace") if isinstance(p, bytes) else p for p in parts)
     if isinstance(result, Response):  # a FileResponse has no body to show
         body = getattr(result, "body", None)
         return body.decode("utf-8", "replace") if isinstance(body, bytes) else str(result)
     return str(result)
-
-
-async def _formatted(items: AsyncIterator[Any]) -> AsyncIterator[str | bytes]:
-    async for item in items:
-        if (part := format_item(item)) is not None:
-            yield part
 
 
 def _jsonable(value: Any) -> Any:

@@ -46,7 +46,7 @@ def _wants_headers(param: inspect.Parameter) -> bool:
     return ann is Headers or Headers in getattr(ann, "__args__", ())
 
 
-def _is_sse_stream(annotation: Any) -> bool:
+def is_sse_stream(annotation: Any) -> bool:
     """`-> SSEStream` (Hayhooks' or core's, by name): a stream, not a JSON result to build a model for."""
     return inspect.isclass(annotation) and annotation.__name__ == "SSEStream"
 
@@ -88,7 +88,7 @@ def build_run_spec(pipeline_name: str, method: Callable[..., Any], *, is_async: 
 
     response_model: type[BaseModel] | None = None
     response_class: type[Response] | None = None
-    if get_origin(returns) in _STREAM_ORIGINS or returns in _STREAM_ORIGINS or _is_sse_stream(returns):
+    if get_origin(returns) in _STREAM_ORIGINS or returns in _STREAM_ORIGINS or is_sse_stream(returns):
         response_class = StreamingResponse
     elif inspect.isclass(returns) and issubclass(returns, Response):
         response_class = returns

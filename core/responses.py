@@ -53,16 +53,16 @@ def _bytes(part: str | bytes) -> bytes:
 
 def is_stream(result: Any) -> bool:
     """A generator, or Hayhooks' `SSEStream` around one (matched by name: it may be Hayhooks' own class)."""
-    return isinstance(result, STREAM_TYPES) or _is_sse_stream(result)
+    return isinstance(result, STREAM_TYPES) or is_sse_stream(result)
 
 
-def _is_sse_stream(result: Any) -> bool:
+def is_sse_stream(result: Any) -> bool:
     return type(result).__name__ == "SSEStream" and hasattr(result, "stream")
 
 
 def _unwrap(result: Any) -> tuple[Iterator[Any] | AsyncIterator[Any], bool]:
     """The generator to iterate, and whether its items go out as server-sent events."""
-    if not _is_sse_stream(result):
+    if not is_sse_stream(result):
         return result, False
     if not isinstance(result.stream, STREAM_TYPES):
         raise TypeError(f"SSEStream.stream must be a generator or async generator (got type {type(result.stream)!r})")
