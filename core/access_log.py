@@ -16,7 +16,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.warmup import WARMUP_KEY, warming
+from core.warmup import WARMUP_KEY
 
 logger = logging.getLogger("core.access")
 # the pipeline the current request runs, for whoever needs it below the route (tracing annotations)
@@ -48,7 +48,7 @@ class AccessLogMiddleware:
         self.served = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get(WARMUP_KEY) or warming.get():
+        if scope["type"] != "http" or scope.get(WARMUP_KEY):
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
