@@ -149,10 +149,10 @@ def _build_loaded_route(app: FastAPI, slot: PendingRunRoute, result: LoadedPipel
         add_failed_run_route(router, result.name, app.state.registry.failure_detail(result.name) or "")
     elif result.run is not None:
         add_run_route(router, result, **_run_route_options(app))
-    else:
-        return  # no run_api: no run route (as at cold start); its slot answers 404 below
-    (slot.built,) = router.routes
-    app.openapi_schema = None  # /docs shows it from now on
+    # no run_api: no run route, as at cold start (its PendingRunRoute answers 404)
+    if router.routes:
+        (slot.built,) = router.routes
+        app.openapi_schema = None  # /docs shows it from now on
     app.state.deployments = None  # /status rebuilds its per-pipeline summaries
 
 

@@ -236,3 +236,12 @@ def test_once_loaded_the_openapi_document_is_the_eager_one_byte_for_byte():
     document = eager.get("/openapi.json").content
     assert "/echo/run" in eager.get("/openapi.json").json()["paths"]
     assert lazy.get("/openapi.json").content == document
+
+
+def test_a_pipeline_without_run_api_loads_and_its_run_path_is_a_404():
+    registry, client = lazy_app()
+    assert "chat_only" in registry.pending
+    assert client.get("/status").json()["deployments"] == []  # summaries built (and kept) now
+    assert client.post("/chat_only/run", json={}).status_code == 404
+    assert registry.states()["chat_only"] == "loaded"
+    assert "chat_only" in [d["name"] for d in client.get("/status").json()["deployments"]]
