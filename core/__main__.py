@@ -7,6 +7,7 @@ import uvicorn
 from core.root_path import RootPathMiddleware
 from core.service import build_service
 from core.settings import Settings
+from core.warmup import warm_up
 
 
 def main() -> None:
@@ -14,12 +15,14 @@ def main() -> None:
     if settings.app:  # the user's app from create_app(), as the Lambda handler serves it
         from core.app_factory import load_user_app
 
-        app = load_user_app(settings, sync_inline=False, replays_requests=False)
+        app = load_user_app(settings, sync_inline=False)
     else:
         app, _ = build_service(settings)
     # the prefix as on Lambda (with or without it in the path), not uvicorn's root_path: that one only
     # labels URLs, and requests under the prefix were 404s
     served = RootPathMiddleware(app, settings.root_path)
+    if settings.init_warm_up != "off":  # a server's start-up is paid before anyone calls it (core/warmup.py)
+        warm_up(app, served)
     uvicorn.run(served, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
 
 

@@ -6,29 +6,25 @@ import json
 import logging
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, RedirectResponse
-from starlette.routing import Match, get_route_path
+from starlette.routing import BaseRoute, Match, get_route_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from core import no_pydantic_v1
 from core.access_log import AccessLogMiddleware
 from core.auth import ApiKeyMiddleware
 from core.lambda_response import LambdaResponseMiddleware
-from core.lazy import LazyLoadMiddleware
+from core.lazy import PendingRunRoute
 from core.limits import RequestLimitsMiddleware
-from core.mcp_route import add_mcp_route
-from core.openai import chat as openai_chat
-from core.openai import files as openai_files
-from core.openai import models as openai_models
-from core.openai import responses as openai_responses
 from core.registry import FailedPipeline, LoadedPipeline, Registry
 from core.request_id import RequestIdMiddleware
-from core.routes import deploy, status
 from core.routes.run import add_failed_run_route, add_run_route
 from core.settings import Settings
+from core.warmup import WARMUP_KEY, answer_echo_run
 
 logger = logging.getLogger("core.app")
 
@@ -44,11 +40,15 @@ class PipelineApp(FastAPI):
     of the error. Wrapping the whole stack keeps both on every response.
     """
 
+    @property
+    def routes(self) -> list[BaseRoute]:
+        """The routes served, a lazy pipeline's built run route in its place once it is loaded (core/lazy.py):
+        what the OpenAPI document is made of. The router's own list is never edited after start-up."""
+        return [route.built or route if isinstance(route, PendingRunRoute) else route for route in self.router.routes]
+
     def build_middleware_stack(self):  # type: ignore[override]
         stack = super().build_middleware_stack()
         settings = self.state.settings
-        if self.state.lazy_registry is not None:
-            stack = LazyLoadMiddleware(stack, self.state.lazy_registry)
         # limits inside authentication: no work on the body of a request without a key; both inside CORS, so
         # that their answers (401, 413, 431, 422) carry CORS headers a browser can read
         stack = RequestLimitsMiddleware(
@@ -84,9 +84,22 @@ def create_app(
     """Build the app. `sync_inline` calls sync wrappers on the event loop (right for Lambda only).
 
     `settings.root_path` is applied by the server in front (uvicorn under `make run`, the handler on Lambda).
+    Every route is added here, in the order requests are matched against them, and none after: the run
+    routes first (runs are the hot path, and `/undeploy/run` must be a pipeline's), a lazy pipeline's among
+    them (core/lazy.py), then the fixed routes, then FastAPI's documentation routes.
     """
-    app = PipelineApp(title=TITLE, description=DESCRIPTION)
-    docs_routes = list(app.router.routes)  # FastAPI's own: /openapi.json, /docs, /docs/oauth2-redirect, /redoc
+    # Before any route is declared, here and by the route modules imported below: the one place FastAPI's
+    # private `_compat` is patched (docs/decisions.md).
+    no_pydantic_v1.install()
+    from core.mcp_route import add_mcp_route
+    from core.openai import chat as openai_chat
+    from core.openai import files as openai_files
+    from core.openai import models as openai_models
+    from core.openai import responses as openai_responses
+    from core.routes import deploy, status
+
+    # FastAPI adds its documentation routes when built; without an OpenAPI URL it adds none (added last, below)
+    app = PipelineApp(title=TITLE, description=DESCRIPTION, openapi_url=None)
     app.state.settings = settings
     app.state.registry = registry
     app.state.sync_inline = sync_inline
@@ -95,16 +108,13 @@ def create_app(
 
     for pipeline in registry.loaded.values():
         if pipeline.run is not None:
-            add_run_route(
-                app,
-                pipeline,
-                show_tracebacks=settings.show_tracebacks,
-                sync_inline=sync_inline,
-                timeout_margin_ms=settings.timeout_margin_ms,
-            )
+            add_run_route(app, pipeline, **_run_route_options(app))
     for failed in registry.failed.values():
         add_failed_run_route(app, failed.name, registry.failure_detail(failed.name) or "")
-    run_routes = app.router.routes[len(docs_routes) :]  # the ones just added
+    if registry.pending:
+        pending = {name: PendingRunRoute(name, registry) for name in registry.pending}
+        app.router.routes.extend(pending.values())
+        registry.on_load.append(lambda result: _build_loaded_route(app, pending[result.name], result))
     app.include_router(status.router)
     app.include_router(deploy.router)
     app.include_router(openai_models.router)
@@ -112,13 +122,8 @@ def create_app(
     app.include_router(openai_responses.router)
     app.include_router(openai_files.router)
     add_mcp_route(app)  # the MCP SDK is imported by the first /mcp request, not here
-    # fixed routes after the run routes: a request is matched against routes in order, and runs are the hot path
-    fixed = [r for r in app.router.routes[len(docs_routes) :] if r not in run_routes] + docs_routes
-    app.router.routes[:] = run_routes + fixed
-    app.state.fixed_routes = fixed  # what a lazily added run route goes before
-    app.state.lazy_registry = registry if registry.pending else None
-    if registry.pending:
-        registry.on_load.append(lambda result: _add_loaded_route(app, result))
+    app.openapi_url = "/openapi.json"
+    app.setup()  # FastAPI's own: /openapi.json, /docs, /docs/oauth2-redirect, /redoc
 
     app.router.redirect_slashes = False  # Starlette's redirect is absolute, to whatever Host the client sent
     app.router.default = _slash_redirect_or_not_found(app.router.default)
@@ -128,25 +133,28 @@ def create_app(
     return app
 
 
-def _add_loaded_route(app: FastAPI, result: LoadedPipeline | FailedPipeline) -> None:
-    """A pending pipeline finished loading (lazy strategy): give it the route cold start would have."""
+def _run_route_options(app: FastAPI) -> dict[str, Any]:
     settings: Settings = app.state.settings
+    return {
+        "show_tracebacks": settings.show_tracebacks,
+        "sync_inline": app.state.sync_inline,
+        "timeout_margin_ms": settings.timeout_margin_ms,
+    }
+
+
+def _build_loaded_route(app: FastAPI, slot: PendingRunRoute, result: LoadedPipeline | FailedPipeline) -> None:
+    """A pending pipeline finished loading (lazy strategy, in a worker thread): build the route cold start
+    would have given it, outside the app's route list, and hand it to its `PendingRunRoute`."""
+    # the router `app.add_api_route` adds to, but a private one: the route is built as the app builds it
+    router = APIRouter(dependency_overrides_provider=app)
     if isinstance(result, FailedPipeline):
-        add_failed_run_route(app, result.name, app.state.registry.failure_detail(result.name) or "")
+        add_failed_run_route(router, result.name, app.state.registry.failure_detail(result.name) or "")
     elif result.run is not None:
-        add_run_route(
-            app,
-            result,
-            show_tracebacks=settings.show_tracebacks,
-            sync_inline=app.state.sync_inline,
-            timeout_margin_ms=settings.timeout_margin_ms,
-        )
-    # added last; moved before the fixed routes (as at cold start) so that `/undeploy/run` is a pipeline's
-    routes = app.router.routes
-    if routes and routes[-1] not in app.state.fixed_routes:
-        route = routes.pop()
-        routes.insert(next(i for i, r in enumerate(routes) if r in app.state.fixed_routes), route)
-    app.openapi_schema = None  # /docs shows it from now on
+        add_run_route(router, result, **_run_route_options(app))
+    # no run_api: no run route, as at cold start (its PendingRunRoute answers 404)
+    if router.routes:
+        (slot.built,) = router.routes
+        app.openapi_schema = None  # /docs shows it from now on
     app.state.deployments = None  # /status rebuilds its per-pipeline summaries
 
 
@@ -155,6 +163,8 @@ def _slash_redirect_or_not_found(not_found: ASGIApp) -> ASGIApp:
     builds it from the request's Host header, so a client choosing the Host chose where a redirect went."""
 
     async def answer(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope.get(WARMUP_KEY) and await answer_echo_run(scope, receive, send):
+            return  # the init warm-up's echo run, whose route is in no route list (core/warmup.py)
         app = scope.get("app")
         path = scope["path"]
         if scope["type"] == "http" and app is not None and get_route_path(scope) != "/":

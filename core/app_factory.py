@@ -41,17 +41,16 @@ logger = logging.getLogger("core.app_factory")
 class _Host:
     settings: Settings
     sync_inline: bool
-    replays_requests: bool
 
 
 _host: _Host | None = None  # set while a host imports the HAYHOOKS_APP module (one import at a time: cold start)
 
 
 @contextmanager
-def hosted(settings: Settings, *, sync_inline: bool, replays_requests: bool) -> Iterator[None]:
+def hosted(settings: Settings, *, sync_inline: bool) -> Iterator[None]:
     """`create_app()` calls inside build the app as the host would (its settings, its way of running)."""
     global _host
-    previous, _host = _host, _Host(settings, sync_inline, replays_requests)
+    previous, _host = _host, _Host(settings, sync_inline)
     try:
         yield
     finally:
@@ -66,11 +65,8 @@ def create_app() -> FastAPI:
     """
     from core.service import build_service
 
-    host = _host or _Host(Settings.from_env(), sync_inline=False, replays_requests=False)
-    app, _ = build_service(host.settings, sync_inline=host.sync_inline, replays_requests=host.replays_requests)
-    # The cold-start warm-up ran requests through the app, which fixes its middleware; unfix it so the
-    # caller may still add its own (the stack is rebuilt, with them, on the next request).
-    app.middleware_stack = None
+    host = _host or _Host(Settings.from_env(), sync_inline=False)
+    app, _ = build_service(host.settings, sync_inline=host.sync_inline)
     app.state.built_by_create_app = True
     return app
 
@@ -96,7 +92,7 @@ class UserAppError(SettingsError):
     """HAYHOOKS_APP names something that cannot be served; the message says what."""
 
 
-def load_user_app(settings: Settings, *, sync_inline: bool, replays_requests: bool) -> FastAPI:
+def load_user_app(settings: Settings, *, sync_inline: bool) -> FastAPI:
     """Import the module `settings.app` names and return its app, built by `create_app()` for this host."""
     module_name, _, attribute = settings.app.partition(":")
     folder = str(settings.pipelines_dir)
@@ -109,7 +105,7 @@ def load_user_app(settings: Settings, *, sync_inline: bool, replays_requests: bo
     set_in_use(settings)  # the module may read Hayhooks' `settings` before it calls create_app()
     stale = sys.modules.pop(module_name, None)  # built for another host, or half-imported: build it for this one
     try:
-        with hosted(settings, sync_inline=sync_inline, replays_requests=replays_requests):
+        with hosted(settings, sync_inline=sync_inline):
             module = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
         if exc.name != module_name:

@@ -4,6 +4,9 @@ FastAPI asks, for every annotation it turns into a field, whether it is a pydant
 by importing `pydantic.v1` (about 40 ms of cold start, once). A class can only be a v1 model if
 `pydantic.v1` is already imported, so until it is the answer is "no" without importing anything. Once
 something imports `pydantic.v1`, FastAPI's own check runs unchanged.
+
+Installed from one place, `core.app.create_app`, before any route is declared (the route modules are
+imported there, after it); installing again is a no-op. Importing this module patches nothing.
 """
 
 from __future__ import annotations

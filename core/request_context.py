@@ -15,16 +15,12 @@ from typing import Any
 # logged, not counted. Only code in this process can put it in a scope; no HTTP request can.
 WARMUP_KEY = "haystack_lambda.warmup"
 
-# True while an entry point replays requests through its own layers at init (the Lambda handler's Mangum
-# path): like WARMUP_KEY, such requests are neither logged nor counted. Not reachable from outside.
-warming: ContextVar[bool] = ContextVar("warming", default=False)
-
 # the pipeline the current request runs, for whoever needs it below the route (log lines, trace spans)
 current_pipeline: ContextVar[str | None] = ContextVar("current_pipeline", default=None)
 
 
 def is_warmup(scope: MutableMapping[str, Any]) -> bool:
-    return bool(scope.get(WARMUP_KEY)) or warming.get()
+    return bool(scope.get(WARMUP_KEY))
 
 
 def name_pipeline(scope: MutableMapping[str, Any], name: str) -> None:

@@ -13,19 +13,15 @@ from core.loader import load_registry
 from core.logs import configure_logging
 from core.redact import remember_secret_values, secret_values
 from core.registry import Registry
-from core.routes.status import hayhooks_imports
 from core.secrets import resolve as resolve_secrets
 from core.settings import Settings, set_in_use
-from core.warmup import warm_up
 
 logger = logging.getLogger("core.service")
 
 
-def build_service(
-    settings: Settings | None = None, *, sync_inline: bool = False, replays_requests: bool = False
-) -> tuple[FastAPI, Registry]:
-    """`replays_requests`: the caller replays `/status` and a pipeline run through its own layers after
-    this (the Lambda handler does), so the app's warm-up leaves those out instead of doing them twice."""
+def build_service(settings: Settings | None = None, *, sync_inline: bool = False) -> tuple[FastAPI, Registry]:
+    """The app and its registry; no request has gone through the app yet (the init warm-up, when it runs,
+    is the Lambda handler's: handler/entry.py, core/warmup.py)."""
     # Haystack's telemetry imports posthog and calls home at exit: off unless the user turns it on.
     os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")
     settings = settings or Settings.from_env()
@@ -58,7 +54,7 @@ def build_service(
             "init_ms": round(registry.init_ms, 1),
         },
     )
-    served = hayhooks_imports(registry.loaded_pipelines())
+    served = {p.name: p.hayhooks_imports for p in registry.loaded_pipelines() if p.hayhooks_imports}
     if served:
         logger.info(
             "Hayhooks imports (`from hayhooks … import`) served by %s for: %s",
@@ -69,8 +65,6 @@ def build_service(
     if not api_keys:
         _log_unauthenticated()
     app = create_app(settings, registry, sync_inline=sync_inline, api_keys=api_keys)
-    run_routes = [(p.name, p.run.requires_files) for p in registry.loaded.values() if p.run is not None]
-    warm_up(app, run_routes, shared_paths=not replays_requests)
     return app, registry
 
 

@@ -77,6 +77,7 @@ class Settings:
     timeout_margin_ms: int = 500
     auth_public_status: bool = False
     auth_public_docs: bool = False
+    init_warm_up: Literal["auto", "on", "off"] = "auto"  # core/warmup.py: auto = under SnapStart and provisioned
     app: str = ""  # HAYHOOKS_APP: "module:attribute" of an app built with create_app() (core/app_factory.py)
 
     def __post_init__(self) -> None:
@@ -123,6 +124,7 @@ class Settings:
             timeout_margin_ms=env.int("HAYHOOKS_TIMEOUT_MARGIN_MS", 500, minimum=0, maximum=10_000),
             auth_public_status=env.bool("HAYHOOKS_AUTH_PUBLIC_STATUS", False),
             auth_public_docs=env.bool("HAYHOOKS_AUTH_PUBLIC_DOCS", False),
+            init_warm_up=env.choice("HAYHOOKS_INIT_WARM_UP", "auto", ("auto", "on", "off")),  # type: ignore[arg-type]
             app=env.app_reference("HAYHOOKS_APP"),
         )
 

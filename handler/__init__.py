@@ -1,20 +1,46 @@
 """Lambda entry point (`Handler: handler.lambda_handler`).
 
-Importing this package is the cold start: settings are read, pipelines are loaded and set up, the app
-is built. All of it happens in Lambda's init phase, before the first request.
+Importing this package (or any module in it) builds nothing. Reading `handler.lambda_handler` runs the cold
+start, once: settings are read, pipelines are loaded and set up, the app is built. Lambda's runtime reads it
+right after importing the package, in the init phase, before the first invocation (awslambdaric's
+`_get_handler`: `importlib.import_module("handler")`, then `getattr(module, "lambda_handler")`).
 """
 
-import os
+from __future__ import annotations
 
-# Before anything imports haystack: its telemetry imports posthog and calls home at exit.
-os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")
+from typing import TYPE_CHECKING, Any
 
-from handler.arch import check_architecture
-
-check_architecture()  # before any compiled module is imported: a mismatch is one line, not an ImportError
-
-from handler.entry import LambdaHandler  # noqa: E402 (after the architecture check, on purpose)
-
-lambda_handler = LambdaHandler()
+if TYPE_CHECKING:
+    from handler.entry import LambdaHandler
 
 __all__ = ["LambdaHandler", "lambda_handler"]
+
+
+def _cold_start() -> LambdaHandler:
+    import os
+
+    # Before anything imports haystack: its telemetry imports posthog and calls home at exit.
+    os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")
+
+    from handler.arch import check_architecture
+
+    check_architecture()  # before any compiled module is imported: a mismatch is one line, not an ImportError
+
+    from handler.entry import LambdaHandler
+
+    try:
+        return LambdaHandler()
+    except AttributeError as exc:
+        # raised from a module `__getattr__`, an AttributeError would read as "no lambda_handler in handler"
+        raise RuntimeError(f"the cold start failed: {type(exc).__name__}: {exc}") from exc
+
+
+def __getattr__(name: str) -> Any:
+    if name == "lambda_handler":
+        value: Any = _cold_start()
+    elif name == "LambdaHandler":
+        from handler.entry import LambdaHandler as value
+    else:
+        raise AttributeError(f"module 'handler' has no attribute {name!r}")
+    globals()[name] = value  # built once: later reads find it without calling this function
+    return value

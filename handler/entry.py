@@ -12,13 +12,13 @@ from typing import Any
 from mangum import Mangum
 from starlette.types import Scope
 
+from core import warmup
 from core.logs import bind_invocation, clear_invocation, update_invocation
 from core.root_path import RootPathMiddleware
 from core.service import build_service
 from core.settings import Settings, server_only_variables_set
-from core.warmup import WARMUP_REPEAT, WARMUP_RUN_BODY, warming, warmup_route
 from handler import snapstart
-from handler.events import classify, describe, malformed, stage_root_path, warmup_event
+from handler.events import classify, describe, malformed, stage_root_path
 from handler.invocation_log import invocation_log_fields, xray_trace_id
 from handler.metrics import PipelineMetrics
 from handler.tracing import start_tracing
@@ -43,10 +43,10 @@ class LambdaHandler:
         if self.settings.app:  # the user's app from create_app(), with its own routes and middleware
             from core.app_factory import load_user_app
 
-            self.app = load_user_app(self.settings, sync_inline=True, replays_requests=True)
+            self.app = load_user_app(self.settings, sync_inline=True)
             self.registry = self.app.state.registry
         else:
-            self.app, self.registry = build_service(self.settings, sync_inline=True, replays_requests=True)
+            self.app, self.registry = build_service(self.settings, sync_inline=True)
         self.metrics = PipelineMetrics(init_ms=(time.perf_counter() - started) * 1000)
         self.app.state.request_observers.append(self.metrics.observe)
         if self.tracing:
@@ -60,36 +60,20 @@ class LambdaHandler:
         self.loop = asyncio.new_event_loop()
         asyncio.set_event_loop(self.loop)
         # lifespan off: Mangum would run it on every invocation; pipelines are loaded above, at init.
-        self.adapter = Mangum(RootPathMiddleware(self.app, self.settings.root_path, _stage_root), lifespan="off")
-        self.init_warmup_statuses: list[int] = []  # what the init warm-up's requests answered (diagnostics)
-        self._warm_invocation()
-        if self.tracing:
-            self.tracing.spans.discard()  # the warm-up's pipeline runs are not anyone's request
+        self.asgi = RootPathMiddleware(self.app, self.settings.root_path, _stage_root)
+        self.adapter = Mangum(self.asgi, lifespan="off")
+        # what the init warm-up's `/status` and echo runs answered (diagnostics); empty when it did not run
+        self.init_warmup_statuses: list[int] = []
+        if warmup.wanted(self.settings.init_warm_up, os.environ):
+            self.init_warmup_statuses = warmup.warm_up(self.app, self.asgi)
+            if self.tracing:
+                self.tracing.spans.discard()  # the warm-up's pipeline runs are not anyone's request
+            if any(status != 200 for status in self.init_warmup_statuses):
+                # the user's own middleware (HAYHOOKS_APP) may refuse them, e.g. with its own authentication
+                log = logger.info if self.settings.app else logger.warning
+                log("Init warm-up answered %s (expected 200s)", self.init_warmup_statuses)
         if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") != "snap-start":
             self.metrics.emit_cold_start()  # under SnapStart this init builds a snapshot: restores report it
-
-    def _warm_invocation(self) -> None:
-        """`GET /status` and runs of the built-in echo pipeline, a few times each, through the handler's own
-        path (event checks, Mangum, every layer above the app, the deadline) at init, so the first real
-        invocation runs code that has already run; not logged or counted (core/warmup.py)."""
-        keys = self.app.state.api_keys
-        key = keys[0].decode() if keys else None
-        token = warming.set(True)
-        try:
-            with warmup_route(self.app) as path:
-                events = [warmup_event("GET", "/status", api_key=key)]
-                events.append(warmup_event("POST", path, WARMUP_RUN_BODY.decode(), api_key=key))
-                for _ in range(WARMUP_REPEAT):
-                    for event in events:
-                        self.init_warmup_statuses.append(self._answer(event, _InitContext())["statusCode"])
-        except Exception:  # a warm-up must never fail a cold start
-            logger.warning("Init warm-up invocation failed", exc_info=True)
-        finally:
-            warming.reset(token)
-        if any(status != 200 for status in self.init_warmup_statuses):
-            # the user's own middleware (HAYHOOKS_APP) may refuse them, e.g. with its own authentication
-            log = logger.info if self.settings.app else logger.warning
-            log("Init warm-up answered %s (expected 200s)", self.init_warmup_statuses)
 
     def __call__(self, event: Any, context: Any) -> dict[str, Any]:
         self.invocations += 1
@@ -130,15 +114,6 @@ class LambdaHandler:
             return {"handled": False, "detail": "EventBridge events run no pipeline: call the HTTP API"}
         logger.error("%s (got %s)", UNSUPPORTED, describe(event))
         return {"error": UNSUPPORTED}
-
-
-class _InitContext:
-    """The context of the init warm-up's invocations: an id, and time enough for the deadline to be set."""
-
-    aws_request_id = "init-warm-up"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 10_000
 
 
 def _error_response(status: int, detail: str, request_id: str) -> dict[str, Any]:

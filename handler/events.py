@@ -13,40 +13,6 @@ from typing import Any, Literal
 EventKind = Literal["http", "warmup", "eventbridge", "unsupported"]
 
 
-def warmup_event(method: str, path: str, body: str | None = None, api_key: str | None = None) -> dict[str, Any]:
-    """An HTTP API (2.0) request, for the handler to replay through its own layers at init (entry.py)."""
-    headers = {"host": "init.invalid", "user-agent": "haystack-lambda-init"}
-    if body is not None:
-        headers["content-type"] = "application/json"
-    if api_key is not None:
-        headers["x-api-key"] = api_key  # the app's own key: the warm-up takes the authenticated path
-    return {
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": path,
-        "rawQueryString": "",
-        "headers": headers,
-        "requestContext": {
-            "accountId": "000000000000",
-            "apiId": "init",
-            "domainName": "init.invalid",
-            "http": {
-                "method": method,
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "127.0.0.1",
-                "userAgent": "haystack-lambda-init",
-            },
-            "requestId": "init-warm-up",
-            "routeKey": "$default",
-            "stage": "$default",
-            "timeEpoch": 0,
-        },
-        "body": body,
-        "isBase64Encoded": False,
-    }
-
-
 def classify(event: Any) -> EventKind:
     if not isinstance(event, dict):
         return "unsupported"

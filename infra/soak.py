@@ -291,7 +291,7 @@ def soak_handler(handler: Callable[[dict, Any], dict], requests: int, warmup: in
 
 
 def _child_in_process(out: Path, requests: int, warmup: int) -> None:
-    """Runs in the fresh process: the cold start is `import handler`, as on Lambda."""
+    """Runs in the fresh process: the cold start is reading `handler.lambda_handler`, as on Lambda."""
     import handler
 
     out.write_text(json.dumps(soak_handler(handler.lambda_handler, requests, warmup)))

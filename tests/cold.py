@@ -1,4 +1,5 @@
-"""Run a cold start in a fresh Python process, as Lambda's init phase does, and invoke it over API Gateway events."""
+"""Run a cold start in a fresh Python process, as Lambda's init phase does (import `handler`, read its
+`lambda_handler`), and invoke it over API Gateway events."""
 
 from __future__ import annotations
 
@@ -17,9 +18,10 @@ INVOKE = textwrap.dedent(
     sys.path.insert(0, {root!r})
     from infra.lambda_events import Context, http_v2, parse
     import handler
+    lambda_handler = handler.lambda_handler  # the cold start: Lambda's runtime reads it at init, as here
     out = []
     for method, path, body in {calls!r}:
-        reply = parse(handler.lambda_handler(http_v2(method, path, body=body), Context()))
+        reply = parse(lambda_handler(http_v2(method, path, body=body), Context()))
         out.append({{"status": reply.status, "body": reply.json()}})
     print(json.dumps(out))
     """

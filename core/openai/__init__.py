@@ -5,7 +5,3 @@
 pipelines; `POST /v1/files` hands an upload to the first wrapper with `run_file_upload[_async]` (each path
 also without `/v1`). The `model` is the pipeline name.
 """
-
-from core import no_pydantic_v1
-
-no_pydantic_v1.install()  # before this package's modules declare their routes

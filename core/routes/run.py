@@ -8,7 +8,7 @@ answer a failure as Hayhooks does.
 import inspect
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Form, Request
+from fastapi import APIRouter, FastAPI, Form, Request
 from starlette.responses import JSONResponse, Response
 
 from core.invocation import DeadlineExpired, Invoker, PipelineFailed, WrapperRefused, target_of
@@ -18,7 +18,12 @@ from core.responses import drain, is_stream, remove_temp_file_after_sending, str
 
 
 def add_run_route(
-    app: FastAPI, pipeline: LoadedPipeline, *, show_tracebacks: bool, sync_inline: bool, timeout_margin_ms: int = 500
+    app: FastAPI | APIRouter,
+    pipeline: LoadedPipeline,
+    *,
+    show_tracebacks: bool,
+    sync_inline: bool,
+    timeout_margin_ms: int = 500,
 ) -> None:
     spec = pipeline.run
     assert spec is not None
@@ -96,7 +101,7 @@ def _not_a_form(request: Request) -> str | None:
     return f"the request body is {content_type or 'of no content-type'}, so its fields would be ignored"
 
 
-def add_failed_run_route(app: FastAPI, name: str, detail: str) -> None:
+def add_failed_run_route(app: FastAPI | APIRouter, name: str, detail: str) -> None:
     """A failed pipeline answers 503 with the reason, instead of a bare 404."""
 
     async def failed(request: Request) -> JSONResponse:

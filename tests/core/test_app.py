@@ -87,14 +87,3 @@ def test_status_of_failed_pipeline_is_503_with_reason(registry):
         "detail": "Pipeline 'no_return' failed to load: "
         "no_return/pipeline_wrapper.py: Pipeline wrapper is missing a return type for 'run_api' method"
     }
-
-
-def test_warm_up_runs_no_pipeline(caplog):
-    """Every fixture route is warmed; pipelines that would fail or count their calls must not have run."""
-    from core.service import build_service
-
-    with caplog.at_level("INFO"):
-        _, registry = build_service(fixture_settings())
-    assert not [r for r in caplog.records if r.name == "core.invocation"]  # no "Pipeline 'x' failed"
-    assert registry.get("echo").wrapper.calls == 0
-    assert not [r for r in caplog.records if r.name == "core.access"]  # warm-up requests are not logged

@@ -206,3 +206,42 @@ def test_a_pipeline_that_cannot_be_added_fails_alone():
     assert reply.json() == {"detail": "Pipeline 'echo' failed to load: adding it failed: ValueError: route rejected"}
     assert registry.states()["echo"] == "failed" and registry.failed["echo"].stage == "load"
     assert client.post("/thread_name/run", json={}).status_code == 200
+
+
+def test_loading_never_edits_the_route_list():
+    _, client = lazy_app()
+    routes = list(client.app.router.routes)
+    assert client.post("/echo/run", json={"text": "x"}).status_code == 200
+    assert client.post("/broken_setup/run", json={}).status_code == 503
+    assert client.app.router.routes == routes  # the same objects, in the same order
+
+
+def test_a_pending_route_answers_other_methods_without_loading():
+    registry, client = lazy_app()
+    reply = client.get("/echo/run")
+    assert reply.status_code == 405 and reply.headers["allow"] == "POST"
+    assert registry.states()["echo"] == "pending"
+
+
+def test_once_loaded_the_openapi_document_is_the_eager_one_byte_for_byte():
+    settings = fixture_settings(startup_deploy_strategy="lazy")
+    lazy_registry = load_registry(settings)
+    lazy = TestClient(create_app(settings, lazy_registry))
+    before = lazy.get("/openapi.json").json()
+    assert not [path for path in before["paths"] if path.endswith("/run")]  # pending: not documented yet
+    for name in list(lazy_registry.pending):
+        lazy_registry.load_pending(name)
+    eager_settings = fixture_settings(startup_deploy_strategy="sequential")
+    eager = TestClient(create_app(eager_settings, load_registry(eager_settings)))
+    document = eager.get("/openapi.json").content
+    assert "/echo/run" in eager.get("/openapi.json").json()["paths"]
+    assert lazy.get("/openapi.json").content == document
+
+
+def test_a_pipeline_without_run_api_loads_and_its_run_path_is_a_404():
+    registry, client = lazy_app()
+    assert "chat_only" in registry.pending
+    assert client.get("/status").json()["deployments"] == []  # summaries built (and kept) now
+    assert client.post("/chat_only/run", json={}).status_code == 404
+    assert registry.states()["chat_only"] == "loaded"
+    assert "chat_only" in [d["name"] for d in client.get("/status").json()["deployments"]]

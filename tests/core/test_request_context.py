@@ -14,7 +14,6 @@ from core.request_context import (
     lambda_request_id,
     name_pipeline,
     pipeline_of,
-    warming,
 )
 
 SOURCE = Path(__file__).resolve().parents[2] / "core" / "request_context.py"
@@ -41,13 +40,8 @@ def test_naming_the_pipeline_is_seen_by_the_request_state_and_the_context():
     assert pipeline_of({}) is None
 
 
-def test_warm_up_requests_by_scope_key_or_by_flag():
-    assert is_warmup({WARMUP_KEY: True}) and not is_warmup({})
-    token = warming.set(True)
-    try:
-        assert is_warmup({})
-    finally:
-        warming.reset(token)
+def test_warm_up_requests_are_marked_in_their_scope():
+    assert is_warmup({WARMUP_KEY: True}) and not is_warmup({}) and not is_warmup({WARMUP_KEY: False})
 
 
 def test_lambda_request_id():

@@ -1,4 +1,5 @@
-"""Cold start in a fresh process, as Lambda's init phase runs it: `import handler`, then invocations."""
+"""Cold start in a fresh process, as Lambda's init phase runs it: `import handler`, read
+`handler.lambda_handler`, then invocations."""
 
 import json
 import os
@@ -118,7 +119,7 @@ def test_haystack_telemetry_is_off_by_default():
     env = clean_env(PYTHONPATH=str(ROOT))
     env.pop("HAYSTACK_TELEMETRY_ENABLED")
     code = (
-        "import handler, os; from haystack.telemetry import _telemetry as t; "
+        "import handler, os; handler.lambda_handler; from haystack.telemetry import _telemetry as t; "
         "print(os.environ['HAYSTACK_TELEMETRY_ENABLED'], t.telemetry)"
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
@@ -129,10 +130,7 @@ def test_haystack_telemetry_is_off_by_default():
 def test_nothing_imports_haystack_before_the_sources_start():
     """The S3 fetch overlaps the Haystack import only if no module imports Haystack before it started."""
     code = (
-        # the handler package's __init__ runs the cold start: stand in a bare package to import its modules
-        "import sys, types; pkg = types.ModuleType('handler'); pkg.__path__ = ['handler']; "
-        "sys.modules['handler'] = pkg; "
-        "import core.service, core.app, handler.entry, handler.tracing, handler.metrics; "
+        "import sys, handler, core.service, core.app, handler.entry, handler.tracing, handler.metrics; "
         "print(sorted(m for m in sys.modules if m == 'haystack' or m.startswith('haystack.')))"
     )
     proc = subprocess.run(

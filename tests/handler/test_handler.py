@@ -323,9 +323,7 @@ class TestStagePrefix:
         assert "/v1/openapi.json" in invoke(rest_v1("GET", "/docs", stage="v1")).text
 
     def test_custom_domain_base_path_with_root_path_setting(self):
-        from handler.entry import LambdaHandler
         from infra.lambda_events import http_v2
-        from tests.conftest import fixture_settings
 
         handler = LambdaHandler(fixture_settings(root_path="/api"))
         # HTTP API custom domain with API mapping key "api": the mapping key stays in the path
@@ -588,9 +586,7 @@ def test_stage_named_like_a_pipeline_on_a_custom_domain(invoke):
 
 
 def test_rest_api_custom_domain_base_path_with_root_path_setting():
-    from handler.entry import LambdaHandler
     from infra.lambda_events import rest_v1
-    from tests.conftest import fixture_settings
 
     handler = LambdaHandler(fixture_settings(root_path="/api"))
     event = rest_v1("POST", "/api/echo/run", body={"text": "y"}, stage="prod", domain="ml.example.com")
@@ -610,22 +606,3 @@ def test_invocations_survive_asyncio_run_in_between(build, invoke):
     reply = invoke(event)
     assert reply.status == 200, reply.body
     assert reply.json()["result"]["text"] == "hi"
-
-
-def test_the_init_warm_up_leaves_nothing_behind(fixture_handler, invoke):
-    """Init runs a built-in echo pipeline through every layer (core/warmup.py); afterwards it is gone."""
-    from core.warmup import WARMUP_PIPELINE, WARMUP_RUN_PATH
-
-    assert invoke(http_v2("POST", WARMUP_RUN_PATH, body={"text": "x"})).status == 404
-    status = invoke(http_v2("GET", "/status")).json()
-    assert WARMUP_PIPELINE not in status["pipelines"] and WARMUP_PIPELINE not in status["states"]
-    assert WARMUP_RUN_PATH not in fixture_handler.app.openapi()["paths"]
-    assert fixture_handler.app.state.request_observers  # metrics still observe real requests
-    assert fixture_handler.init_warmup_statuses == [200, 200] * 3  # it ran, successfully, through every layer
-
-
-def test_the_init_warm_up_takes_the_authenticated_path(monkeypatch):
-    monkeypatch.setenv("HAYHOOKS_API_KEYS", "key-one-0123456789")
-    handler = LambdaHandler(fixture_settings())
-    assert handler.init_warmup_statuses == [200, 200] * 3
-    assert parse(handler(http_v2("GET", "/status"), Context())).status == 401  # keys are still required

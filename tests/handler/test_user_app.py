@@ -19,7 +19,8 @@ USER_APP = Path(__file__).resolve().parent.parent / "fixtures" / "user_app"
 
 @pytest.fixture(scope="module")
 def user_app_handler() -> LambdaHandler:
-    return LambdaHandler(fixture_settings(pipelines_dir=USER_APP, app="user_app_fixture:hayhooks"))
+    # the init warm-up on: it must go through the user's middleware too
+    return LambdaHandler(fixture_settings(pipelines_dir=USER_APP, app="user_app_fixture:hayhooks", init_warm_up="on"))
 
 
 @pytest.mark.parametrize("source", list(BUILDERS))
@@ -82,7 +83,7 @@ def test_make_run_serves_the_same_app(monkeypatch):
     from core.app_factory import load_user_app
 
     settings = fixture_settings(pipelines_dir=USER_APP, app="user_app_fixture:hayhooks")
-    app = load_user_app(settings, sync_inline=False, replays_requests=False)
+    app = load_user_app(settings, sync_inline=False)
     assert app.state.sync_inline is False
 
     async def get() -> httpx.Response:
