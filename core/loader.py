@@ -24,6 +24,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from core.deferred_modules import defer_unused_modules
 from core.models import ModelError, RunEndpointSpec, build_run_spec
 from core.redact import redact
 from core.registry import FailedPipeline, Kind, LoadedPipeline, Registry, set_current
@@ -106,6 +107,7 @@ def load_registry(settings: Settings, *, s3_client: Any = None) -> Registry:
     collection = begin(settings, s3_client=s3_client)
     # Import Haystack now: it overlaps the S3 fetch running in a child process, and it keeps the loading
     # threads below from racing on Haystack's own first import.
+    defer_unused_modules()  # before Haystack's first import: with telemetry off, posthog is never executed
     import haystack  # noqa: F401
     from haystack import Pipeline  # noqa: F401
 
