@@ -22,7 +22,7 @@ COLD_START_AND_RUN = textwrap.dedent(
     """
     import json, sys
     import handler
-    from tests.apigw import Context, http_v2, parse
+    from infra.lambda_events import Context, http_v2, parse
     from core.deferred_modules import is_deferred
     runs = [("greeting", {"name": "Ada", "place": "Lambda"}), ("prompt_builder", {"question": "Why?"})]
     replies = []
