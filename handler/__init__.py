@@ -21,6 +21,9 @@ def _cold_start() -> LambdaHandler:
 
     # Before anything imports haystack: its telemetry imports posthog and calls home at exit.
     os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")
+    from core.deferred_modules import defer_unused_modules
+
+    defer_unused_modules()  # telemetry off: posthog is never run, even if a user's HAYHOOKS_APP imports Haystack
 
     from handler.arch import check_architecture
 
