@@ -20,6 +20,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 logger = logging.getLogger("core.lambda_response")
 
 LAMBDA_RESPONSE_LIMIT = 6 * 1024 * 1024
+# scope key set by the streaming Runtime API loop (handler/runtime_stream.py): this answer streams, up to
+# 200 MB, so it is neither held here nor drained by the routes
+STREAMED = "haystack_lambda.streaming"
 _ESCAPE_FACTOR = 6  # JSON escaping (`\u00e9`) grows a body at most this much
 # the content types Mangum sends as text (others are base64-encoded)
 _TEXT_TYPES = (b"text/", b"application/json", b"application/javascript", b"application/xml", b"application/vnd")
@@ -31,7 +34,7 @@ class LambdaResponseMiddleware:
         self.limit = limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope.get(STREAMED):
             await self.app(scope, receive, send)
             return
         held: list[Message] = []  # the start, then body parts: Mangum delivers the answer whole anyway

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
+from core.lambda_response import STREAMED
 from core.openai.dispatch import CHAT, ERROR_RESPONSES, as_async, call_wrapper, collect_text
 from core.openai.sse import respond
 
@@ -128,6 +129,7 @@ async def chat_completions(chat: ChatRequest, request: Request) -> Response:
     if isinstance(result, Response):
         return result
     inline = request.app.state.sync_inline
+    buffer = inline and not request.scope.get(STREAMED)  # Lambda buffers, unless the loop streams
     completion_id = f"{chat.model}-{uuid.uuid4()}"
     if isinstance(result, dict):
         return JSONResponse(result)  # a complete chat.completion built by the wrapper
@@ -135,7 +137,7 @@ async def chat_completions(chat: ChatRequest, request: Request) -> Response:
         if isinstance(result, str):
             result = iter([result])
         if isinstance(result, (Generator, AsyncGenerator)) or hasattr(result, "__iter__"):
-            return await respond(as_async(result, inline=inline), ChatEncoder(completion_id, chat.model), buffer=inline)
+            return await respond(as_async(result, inline=inline), ChatEncoder(completion_id, chat.model), buffer=buffer)
     if isinstance(result, (Generator, AsyncGenerator)):
         result = await collect_text(result, inline=inline)
     if not isinstance(result, str):

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.types import FailFast
 from starlette.responses import Response
 
+from core.lambda_response import STREAMED
 from core.openai.dispatch import ERROR_RESPONSES, RESPONSES, as_async, call_wrapper, collect_text
 from core.openai.sse import respond
 
@@ -270,13 +271,14 @@ async def create_response(req: ResponsesRequest, request: Request) -> Response:
     if isinstance(result, Response):
         return result
     inline = request.app.state.sync_inline
+    buffer = inline and not request.scope.get(STREAMED)  # Lambda buffers, unless the loop streams
     response_id = _hex_id("resp")
     if isinstance(result, dict):
         return JSONResponse(result)
     if req.stream:
         if isinstance(result, str):
             result = iter([result])
-        return await respond(as_async(result, inline=inline), ResponsesEncoder(response_id, req.model), buffer=inline)
+        return await respond(as_async(result, inline=inline), ResponsesEncoder(response_id, req.model), buffer=buffer)
     if isinstance(result, (Generator, AsyncGenerator)):
         result = await collect_text(result, inline=inline)
     if not isinstance(result, str):

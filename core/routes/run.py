@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 
 from core.access_log import current_pipeline
 from core.deadline import Deadline, budget_seconds
+from core.lambda_response import STREAMED
 from core.redact import redact
 from core.registry import LoadedPipeline
 from core.responses import drain, is_stream, remove_temp_file_after_sending, stream
@@ -43,7 +44,7 @@ def add_run_route(
         response: Any = None
         try:
             async with deadline.limit(sync_inline=sync_inline and not spec.is_async):
-                response = await produce(payload)
+                response = await produce(payload, streamed=bool(request.scope.get(STREAMED)))
         except HTTPException as exc:
             if isinstance(exc.detail, str):  # a wrapper may pass on an error that quotes a secret
                 exc.detail = redact(exc.detail)
@@ -59,7 +60,7 @@ def add_run_route(
             return deadline.response(name)
         return response
 
-    async def produce(payload: dict[str, Any]) -> Any:
+    async def produce(payload: dict[str, Any], streamed: bool) -> Any:
         if spec.is_async:
             result = await method(**payload)
         elif sync_inline:
@@ -69,7 +70,7 @@ def add_run_route(
         if isinstance(result, Response):
             return remove_temp_file_after_sending(result)
         if is_stream(result):
-            return await drain(result) if sync_inline else stream(result)
+            return await drain(result) if sync_inline and not streamed else stream(result)
         if response_model is None:
             return result
         # inside the try, as in Hayhooks: a result that does not match the annotation is a pipeline error
