@@ -166,7 +166,8 @@ def test_a_text_stream_that_fails_ends_with_trailers(streaming_loop):
 
 
 def test_a_chat_stream_that_fails_ends_with_the_openai_error_event(streaming_loop):
-    invocation = streaming_loop.invoke(function_url("POST", "/v1/chat/completions", body=chat_body(fail_after=2))).wait()
+    event = function_url("POST", "/v1/chat/completions", body=chat_body(fail_after=2))
+    invocation = streaming_loop.invoke(event).wait()
     data = sse_data(invocation.body())
     assert [json.loads(d)["choices"][0]["delta"].get("content") for d in data[:2]] == ["token0 ", "token1 "]
     assert "dropped" in json.loads(data[-1])["error"]["message"]
