@@ -27,6 +27,7 @@ class Invocation:
     request_id: str
     event: Any
     handed_out: float = 0.0  # monotonic time the loop got it
+    answered: float = 0.0  # monotonic time its answer was complete
     headers: dict[str, str] = field(default_factory=dict)  # of the response (or error) post
     chunks: list[tuple[float, bytes]] = field(default_factory=list)
     trailers: dict[str, str] = field(default_factory=dict)
@@ -76,6 +77,7 @@ class FakeRuntimeAPI:
         self.init_errors: list[tuple[dict[str, str], dict[str, Any]]] = []
         self.restore_errors: list[dict[str, Any]] = []
         self.restored = threading.Event()
+        self.polled: list[float] = []  # monotonic times of each GET /invocation/next (the first: init done)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -112,6 +114,7 @@ class FakeRuntimeAPI:
 def _handler_for(api: FakeRuntimeAPI) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go in two writes: no 40 ms delayed-ACK stall
 
         def log_message(self, *args: Any) -> None:
             pass
@@ -126,6 +129,7 @@ def _handler_for(api: FakeRuntimeAPI) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             if self.path.endswith("/runtime/invocation/next"):
+                api.polled.append(time.monotonic())
                 invocation, headers = api.pending.get()
                 body = headers.pop("_body").encode("latin-1")
                 invocation.handed_out = time.monotonic()
@@ -157,6 +161,7 @@ def _handler_for(api: FakeRuntimeAPI) -> type[BaseHTTPRequestHandler]:
                 self._read_chunks(invocation)
             else:
                 invocation.chunks.append((time.monotonic(), self._read_whole()))
+            invocation.answered = time.monotonic()
             self._answer(202)
             invocation.done.set()
 
