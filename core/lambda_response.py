@@ -17,6 +17,8 @@ import logging
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from core.request_context import STREAMED
+
 logger = logging.getLogger("core.lambda_response")
 
 LAMBDA_RESPONSE_LIMIT = 6 * 1024 * 1024
@@ -31,7 +33,7 @@ class LambdaResponseMiddleware:
         self.limit = limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope.get(STREAMED):
             await self.app(scope, receive, send)
             return
         held: list[Message] = []  # the start, then body parts: Mangum delivers the answer whole anyway

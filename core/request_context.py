@@ -14,6 +14,9 @@ from typing import Any
 # ASGI scope key of the app's own warm-up requests (core/warmup.py): let through authentication, not
 # logged, not counted. Only code in this process can put it in a scope; no HTTP request can.
 WARMUP_KEY = "haystack_lambda.warmup"
+# ASGI scope key set by the streaming Runtime API loop (handler/runtime_stream.py): this answer streams, up to
+# 200 MB, so it is neither held by the Lambda response guard nor drained by the routes
+STREAMED = "haystack_lambda.streaming"
 
 # the pipeline the current request runs, for whoever needs it below the route (log lines, trace spans)
 current_pipeline: ContextVar[str | None] = ContextVar("current_pipeline", default=None)

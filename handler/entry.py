@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 from mangum import Mangum
@@ -75,18 +76,20 @@ class LambdaHandler:
         if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") != "snap-start":
             self.metrics.emit_cold_start()  # under SnapStart this init builds a snapshot: restores report it
 
-    def __call__(self, event: Any, context: Any) -> dict[str, Any]:
+    def __call__(self, event: Any, context: Any, answer: Callable[[Any, Any], Any] | None = None) -> Any:
+        """`answer`: what answers the event instead of `_answer` (the streaming loop's, handler/runtime_stream.py)."""
+        answer = answer or self._answer
         self.invocations += 1
         cold_start = self.invocations == 1
         known = [*self.registry.loaded, *self.registry.pending]
         bind_invocation(**invocation_log_fields(event, context, cold_start=cold_start, pipelines=known))
         try:
             if self.tracing is None:
-                return self._answer(event, context)
+                return answer(event, context)
             with self.tracing.invocation(event, context, cold_start=cold_start) as span:
                 if (span_context := span.get_span_context()).is_valid:
                     update_invocation(xray_trace_id=xray_trace_id(span_context.trace_id))
-                return self._answer(self.tracing.propagated(event), context)
+                return answer(self.tracing.propagated(event), context)
         finally:
             self.metrics.flush()  # every invocation, error paths included
             if self.tracing is not None:

@@ -20,6 +20,7 @@ from core.chunks import chunk_text
 from core.invocation import Invoker
 from core.openai.dispatch import http_errors
 from core.redact import redact
+from core.request_context import STREAMED
 
 logger = logging.getLogger("core.openai")
 
@@ -60,6 +61,9 @@ async def events(chunks: AsyncIterator[Any], encoder: Encoder) -> AsyncIterator[
 
 async def respond(request: Request, pipeline: str, chunks: Iterable[Any], encoder: Encoder) -> Response:
     invoker = Invoker.of(request.app)
+    if request.scope.get(STREAMED):  # the streaming loop sends each event as it comes, each step within the deadline
+        streamed = events(invoker.each_chunk(chunks, pipeline, request.scope), encoder)  # type: ignore[arg-type]
+        return StreamingResponse(streamed, media_type="text/event-stream")
     stream = events(invoker.iterate(chunks), encoder)  # type: ignore[arg-type]
     if not invoker.inline:
         return StreamingResponse(stream, media_type="text/event-stream")

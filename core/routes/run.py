@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 
 from core.invocation import DeadlineExpired, Invoker, PipelineFailed, WrapperRefused, target_of
 from core.registry import LoadedPipeline
-from core.request_context import name_pipeline
+from core.request_context import STREAMED, name_pipeline
 from core.responses import drain, is_stream, remove_temp_file_after_sending, stream
 
 
@@ -39,7 +39,7 @@ def add_run_route(
                 result = await invoker.call(target, run_req.model_dump(), headers=request.headers)
                 # inside the guard, as in Hayhooks: a drained stream that fails half-way, or a result that
                 # does not match the annotation, is a pipeline error
-                return await shape(result)
+                return await shape(result, streamed=bool(request.scope.get(STREAMED)))
         except WrapperRefused as refused:
             raise refused.exception  # noqa: B904  (the wrapper's own exception, with its own cause)
         except PipelineFailed as failed:
@@ -48,11 +48,12 @@ def add_run_route(
         except DeadlineExpired as expired:
             return JSONResponse({"detail": expired.detail}, status_code=504)
 
-    async def shape(result: Any) -> Any:
+    async def shape(result: Any, *, streamed: bool) -> Any:
         if isinstance(result, Response):
             return remove_temp_file_after_sending(result)
         if is_stream(result):
-            return await drain(result, invoker) if sync_inline else stream(result)
+            # on Lambda a buffered answer is drained here, within the deadline; the streaming loop sends it as it comes
+            return await drain(result, invoker) if sync_inline and not streamed else stream(result)
         if response_model is None:
             return result
         return response_model(result=result)
