@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, model_serializer
 
+from core.mcp_tools import is_tool
 from core.registry import LoadedPipeline
 from core.routes.lookup import loaded_or_raise
 from core.wrapper import FILE_UPLOAD_METHODS, implements
@@ -141,6 +142,8 @@ def _summary(pipeline: LoadedPipeline) -> dict[str, Any]:
             capabilities.append(flag)
     if any(implements(wrapper_cls, m) for m in FILE_UPLOAD_METHODS):
         capabilities.append("file_upload")  # takes `POST /v1/files` (Hayhooks' meaning), not a multipart run
+    if is_tool(pipeline):
+        capabilities.append("mcp_eligible")  # listed by /mcp, by Hayhooks' rule: a request model, no skip_mcp
     return {
         "name": pipeline.name,
         "type": "pipeline" if kind in ("Pipeline", "AsyncPipeline") else "agent" if kind == "Agent" else "unknown",

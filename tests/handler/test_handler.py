@@ -555,10 +555,11 @@ def test_status_keeps_hayhooks_2_1_keys(invoke):
     assert body["capabilities"] == {"execution_enumeration": False}
     deployments = {d["name"]: d for d in body["deployments"]}
     assert set(deployments) == set(body["pipelines"])
-    assert deployments["echo"]["capabilities"] == ["run_api"] and deployments["echo"]["state"] == "Loaded"
+    assert deployments["echo"]["capabilities"] == ["run_api", "mcp_eligible"]  # /mcp lists it, as Hayhooks would
+    assert deployments["echo"]["state"] == "Loaded"
     assert deployments["echo"]["description"] == "Echo the text back."
     # a multipart run endpoint is not Hayhooks' file_upload (a wrapper with run_file_upload, for /v1/files)
-    assert deployments["upload"]["capabilities"] == ["run_api"]
+    assert deployments["upload"]["capabilities"] == ["run_api", "mcp_eligible"]
     assert deployments["chat_only"]["capabilities"] == ["chat_completion"]
     assert deployments["yaml_echo"]["type"] == "pipeline"
     # Hayhooks sends the durable-only keys as null (not absent) for a request-bound pipeline

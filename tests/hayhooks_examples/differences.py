@@ -55,17 +55,15 @@ def _status(request: dict) -> bool:
 
 
 def _hayhooks_status_flags(answer: dict) -> dict:
-    """Hayhooks' flags for features this project does not have: execution listing, MCP and A2A serving."""
+    """Hayhooks' flags for features this project does not have: execution listing and A2A serving."""
     body = copy.deepcopy(answer["body"])
     if body["capabilities"].get("execution_enumeration") is not False:
         raise DifferenceGone("/status now says capabilities.execution_enumeration is not false")
     body["capabilities"]["execution_enumeration"] = True
     for deployment in body["deployments"]:
         flags = deployment["capabilities"]
-        if "mcp_eligible" in flags or "a2a_eligible" in flags:
-            raise DifferenceGone("/status now lists mcp_eligible or a2a_eligible")
-        if "run_api" in flags:
-            flags.append("mcp_eligible")  # Hayhooks: a run_api (it has a request model) not marked skip_mcp
+        if "a2a_eligible" in flags:
+            raise DifferenceGone("/status now lists a2a_eligible")
         if "chat_completion" in flags:
             flags.append("a2a_eligible")
     return {**answer, "body": body}
@@ -85,7 +83,7 @@ DIFFERENCES: tuple[Difference, ...] = (
     ),
     Difference(
         "/status does not claim what is not served here: capabilities.execution_enumeration is false (no "
-        "execution listing) and no pipeline is mcp_eligible or a2a_eligible (no MCP or A2A server)",
+        "execution listing) and no pipeline is a2a_eligible (no A2A server)",
         _status,
         _hayhooks_status_flags,
     ),

@@ -314,9 +314,9 @@ def test_lazy_strategy_loads_pipelines_until_one_takes_uploads():
 def test_status_capability_and_contract(tmp_path, client):
     deployments = {d["name"]: d["capabilities"] for d in client.get("/status").json()["deployments"]}
     assert deployments == {
-        "a_plain": ["run_api"],
+        "a_plain": ["run_api", "mcp_eligible"],
         "keeper": ["chat_completion", "responses", "file_upload"],
-        "zz_keeper": ["run_api", "file_upload"],
+        "zz_keeper": ["run_api", "file_upload", "mcp_eligible"],
     }
     only_upload = tmp_path / "only_upload"
     only_upload.mkdir()
