@@ -23,6 +23,7 @@ from core.limits import RequestLimitsMiddleware
 from core.registry import FailedPipeline, LoadedPipeline, Registry
 from core.request_id import RequestIdMiddleware
 from core.routes.run import add_failed_run_route, add_run_route
+from core.services import AppServices, attach, services_of
 from core.settings import Settings
 from core.warmup import WARMUP_KEY, answer_echo_run
 
@@ -48,7 +49,8 @@ class PipelineApp(FastAPI):
 
     def build_middleware_stack(self):  # type: ignore[override]
         stack = super().build_middleware_stack()
-        settings = self.state.settings
+        services = services_of(self)
+        settings = services.settings
         # limits inside authentication: no work on the body of a request without a key; both inside CORS, so
         # that their answers (401, 413, 431, 422) carry CORS headers a browser can read
         stack = RequestLimitsMiddleware(
@@ -58,11 +60,11 @@ class PipelineApp(FastAPI):
             max_json_depth=settings.max_json_depth,
         )
         stack = ApiKeyMiddleware(
-            stack, self.state.api_keys, public_status=settings.auth_public_status, public_docs=settings.auth_public_docs
+            stack, services.api_keys, public_status=settings.auth_public_status, public_docs=settings.auth_public_docs
         )
-        if self.state.sync_inline:  # on Lambda: answers it can deliver (core/lambda_response.py); inside CORS
+        if services.sync_inline:  # on Lambda: answers it can deliver (core/lambda_response.py); inside CORS
             stack = LambdaResponseMiddleware(stack)
-        cors = self.state.settings.cors
+        cors = settings.cors
         if cors.enabled:
             stack = CORSMiddleware(
                 stack,
@@ -74,7 +76,7 @@ class PipelineApp(FastAPI):
                 expose_headers=list(cors.expose_headers),
                 max_age=cors.max_age,
             )
-        stack = AccessLogMiddleware(stack, self.state.request_observers)
+        stack = AccessLogMiddleware(stack, services.request_observers)
         return RequestIdMiddleware(stack)
 
 
@@ -100,11 +102,7 @@ def create_app(
 
     # FastAPI adds its documentation routes when built; without an OpenAPI URL it adds none (added last, below)
     app = PipelineApp(title=TITLE, description=DESCRIPTION, openapi_url=None)
-    app.state.settings = settings
-    app.state.registry = registry
-    app.state.sync_inline = sync_inline
-    app.state.api_keys = api_keys  # empty: no authentication (see core/auth.py)
-    app.state.request_observers = []  # called with each request's RequestRecord (metrics on Lambda)
+    attach(app, AppServices(settings, registry, sync_inline=sync_inline, api_keys=api_keys))
 
     for pipeline in registry.loaded.values():
         if pipeline.run is not None:
@@ -134,10 +132,11 @@ def create_app(
 
 
 def _run_route_options(app: FastAPI) -> dict[str, Any]:
-    settings: Settings = app.state.settings
+    services = services_of(app)
+    settings = services.settings
     return {
         "show_tracebacks": settings.show_tracebacks,
-        "sync_inline": app.state.sync_inline,
+        "sync_inline": services.sync_inline,
         "timeout_margin_ms": settings.timeout_margin_ms,
     }
 
@@ -147,15 +146,16 @@ def _build_loaded_route(app: FastAPI, slot: PendingRunRoute, result: LoadedPipel
     would have given it, outside the app's route list, and hand it to its `PendingRunRoute`."""
     # the router `app.add_api_route` adds to, but a private one: the route is built as the app builds it
     router = APIRouter(dependency_overrides_provider=app)
+    services = services_of(app)
     if isinstance(result, FailedPipeline):
-        add_failed_run_route(router, result.name, app.state.registry.failure_detail(result.name) or "")
+        add_failed_run_route(router, result.name, services.registry.failure_detail(result.name) or "")
     elif result.run is not None:
         add_run_route(router, result, **_run_route_options(app))
     # no run_api: no run route, as at cold start (its PendingRunRoute answers 404)
     if router.routes:
         (slot.built,) = router.routes
         app.openapi_schema = None  # /docs shows it from now on
-    app.state.deployments = None  # /status rebuilds its per-pipeline summaries
+    services.deployment_summaries = None  # /status rebuilds its per-pipeline summaries
 
 
 def _slash_redirect_or_not_found(not_found: ASGIApp) -> ASGIApp:

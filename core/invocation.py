@@ -26,7 +26,7 @@ import traceback
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator, Mapping, MutableMapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import HTTPException
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
@@ -36,7 +36,11 @@ from core.lazy import ensure_loaded
 from core.redact import redact
 from core.registry import LoadedPipeline, Registry
 from core.request_context import current_pipeline, name_pipeline
+from core.services import services_of
 from core.wrapper import implements
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
 
 logger = logging.getLogger("core.invocation")
 
@@ -150,9 +154,9 @@ class Invoker:
         self.margin_ms = margin_ms
 
     @classmethod
-    def of(cls, app: Any) -> Invoker:
-        state = app.state
-        return cls(state.registry, inline=state.sync_inline, margin_ms=state.settings.timeout_margin_ms)
+    def of(cls, app: Starlette) -> Invoker:
+        services = services_of(app)
+        return cls(services.registry, inline=services.sync_inline, margin_ms=services.settings.timeout_margin_ms)
 
     async def resolve(self, name: str, kind: Kind) -> Target:
         """`name`'s method for `kind`, loading it first if it is pending (lazy strategy)."""

@@ -32,6 +32,7 @@ from starlette.routing import BaseRoute, get_route_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.request_context import WARMUP_KEY
+from core.services import services_of
 
 logger = logging.getLogger("core.warmup")
 
@@ -71,7 +72,7 @@ def _echo_route(app: Any) -> BaseRoute:
     spec = build_run_spec(WARMUP_PIPELINE, wrapper.run_api, is_async=False)
     pipeline = LoadedPipeline(WARMUP_PIPELINE, "wrapper", Path(__file__), wrapper, spec, 0.0)
     router = APIRouter(dependency_overrides_provider=app)
-    add_run_route(router, pipeline, show_tracebacks=False, sync_inline=app.state.sync_inline)
+    add_run_route(router, pipeline, show_tracebacks=False, sync_inline=services_of(app).sync_inline)
     (route,) = router.routes
     return route
 
@@ -137,7 +138,7 @@ def warm_up(app: Any, entry: ASGIApp | None = None) -> list[int]:
     import haystack.tools  # noqa: F401  (Pipeline.run imports it on first use)
 
     entry = entry or app
-    registry = app.state.registry
+    registry = services_of(app).registry
     statuses: list[int] = []
 
     async def run() -> None:

@@ -17,6 +17,7 @@ from core import warmup
 from core.logs import bind_invocation, clear_invocation, update_invocation
 from core.root_path import RootPathMiddleware
 from core.service import build_service
+from core.services import services_of
 from core.settings import Settings, server_only_variables_set
 from handler import snapstart
 from handler.events import classify, describe, malformed, stage_root_path
@@ -45,13 +46,14 @@ class LambdaHandler:
             from core.app_factory import load_user_app
 
             self.app = load_user_app(self.settings, sync_inline=True)
-            self.registry = self.app.state.registry
+            self.registry = services_of(self.app).registry
         else:
             self.app, self.registry = build_service(self.settings, sync_inline=True)
         self.metrics = PipelineMetrics(init_ms=(time.perf_counter() - started) * 1000)
-        self.app.state.request_observers.append(self.metrics.observe)
+        observers = services_of(self.app).request_observers
+        observers.append(self.metrics.observe)
         if self.tracing:
-            self.app.state.request_observers.append(self.tracing.observe)
+            observers.append(self.tracing.observe)
         self.invocations = 0
         self.snapstart = snapstart.register(self)
         if ignored := server_only_variables_set():

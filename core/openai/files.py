@@ -33,6 +33,7 @@ from core.openai.dispatch import http_errors
 from core.redact import redact
 from core.registry import LoadedPipeline, Registry
 from core.request_context import name_pipeline
+from core.services import services_of
 from core.settings import Settings
 from core.wrapper import FILE_UPLOAD_METHODS, implements
 
@@ -116,13 +117,13 @@ async def create_file(request: Request) -> JSONResponse:
         if errors:
             return JSONResponse({"detail": errors}, status_code=422)
         assert file is not None and purpose is not None
-        settings: Settings = request.app.state.settings
+        settings = services_of(request.app).settings
         limit = max_upload_bytes(settings)
         if (file.size or 0) > limit:
             return JSONResponse({"detail": _too_large(file.size or 0, limit)}, status_code=413)
         content = await file.read()
         filename, content_type = file.filename, file.content_type
-    pipeline = await _uploader(request.app.state.registry)
+    pipeline = await _uploader(services_of(request.app).registry)
     if pipeline is None:
         return _not_implemented(filename)
     name_pipeline(request.scope, pipeline.name)
