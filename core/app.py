@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core import no_pydantic_v1
 from core.access_log import AccessLogMiddleware
+from core.app_services import AppServices, attach, services_of
 from core.auth import ApiKeyMiddleware
 from core.lambda_response import LambdaResponseMiddleware
 from core.lazy import PendingRunRoute
@@ -23,7 +24,6 @@ from core.limits import RequestLimitsMiddleware
 from core.registry import FailedPipeline, LoadedPipeline, Registry
 from core.request_id import RequestIdMiddleware
 from core.routes.run import add_failed_run_route, add_run_route
-from core.services import AppServices, attach, services_of
 from core.settings import Settings
 from core.warmup import WARMUP_KEY, answer_echo_run
 

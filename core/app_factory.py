@@ -63,8 +63,8 @@ def create_app() -> FastAPI:
     Settings come from the environment (`HAYHOOKS_*`), as in Hayhooks. Add routes and middleware to it;
     the Lambda handler serves them when `HAYHOOKS_APP` names the module that builds it.
     """
+    from core.app_services import services_of
     from core.service import build_service
-    from core.services import services_of
 
     host = _host or _Host(Settings.from_env(), sync_inline=False)
     app, _ = build_service(host.settings, sync_inline=host.sync_inline)
@@ -128,7 +128,7 @@ def load_user_app(settings: Settings, *, sync_inline: bool) -> FastAPI:
 
 
 def _built_by_create_app(app: Any) -> bool:
-    from core.services import NotAPipelineApp, services_of
+    from core.app_services import NotAPipelineApp, services_of
 
     if not isinstance(app, FastAPI):
         return False

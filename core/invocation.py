@@ -31,12 +31,12 @@ from typing import TYPE_CHECKING, Any, Literal
 from fastapi import HTTPException
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
+from core.app_services import services_of
 from core.deadline import Deadline, budget_seconds
 from core.lazy import ensure_loaded
 from core.redact import redact
 from core.registry import LoadedPipeline, Registry
 from core.request_context import current_pipeline, name_pipeline
-from core.services import services_of
 from core.wrapper import implements
 
 if TYPE_CHECKING:

@@ -32,8 +32,8 @@ from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from core import mcp_tools
+from core.app_services import services_of
 from core.registry import Registry
-from core.services import services_of
 
 SERVER_NAME = "haystack-lambda"
 

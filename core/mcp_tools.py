@@ -25,12 +25,12 @@ from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
+from core.app_services import services_of
 from core.invocation import Chunks, InvocationError, Invoker, PipelineFailed
 from core.lazy import ensure_loaded
 from core.redact import redact
 from core.registry import LoadedPipeline, Registry
 from core.responses import format_item, is_sse_stream
-from core.services import services_of
 
 logger = logging.getLogger("core.mcp")
 

@@ -31,8 +31,8 @@ from typing import Any
 from starlette.routing import BaseRoute, get_route_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from core.app_services import services_of
 from core.request_context import WARMUP_KEY
-from core.services import services_of
 
 logger = logging.getLogger("core.warmup")
 

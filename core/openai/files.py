@@ -26,6 +26,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile
 
+from core.app_services import services_of
 from core.invocation import Invoker, PipelineFailed, target_of
 from core.lazy import ensure_loaded
 from core.limits import largest_binary_body
@@ -33,7 +34,6 @@ from core.openai.dispatch import http_errors
 from core.redact import redact
 from core.registry import LoadedPipeline, Registry
 from core.request_context import name_pipeline
-from core.services import services_of
 from core.settings import Settings
 from core.wrapper import FILE_UPLOAD_METHODS, implements
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from core.services import services_of
+from core.app_services import services_of
 
 router = APIRouter(tags=["openai"])
 

@@ -7,9 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, model_serializer
 
+from core.app_services import services_of
 from core.registry import LoadedPipeline
 from core.routes.lookup import loaded_or_raise
-from core.services import services_of
 from core.wrapper import FILE_UPLOAD_METHODS, implements
 
 router = APIRouter(tags=["status"])

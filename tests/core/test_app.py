@@ -4,8 +4,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from core.app import create_app
+from core.app_services import services_of
 from core.loader import load_registry
-from core.services import services_of
 from core.settings import CorsSettings
 from tests.conftest import fixture_settings
 

@@ -15,6 +15,7 @@ import pytest
 from fastapi import HTTPException
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from core.app_services import AppServices, attach
 from core.invocation import (
     Chunks,
     DeadlineExpired,
@@ -32,7 +33,6 @@ from core.invocation import (
 from core.models import build_run_spec
 from core.registry import FailedPipeline, LoadedPipeline, Registry
 from core.request_context import current_pipeline
-from core.services import AppServices, attach
 from core.wrapper import BasePipelineWrapper, implements
 from tests.conftest import fixture_settings
 

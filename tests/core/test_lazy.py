@@ -6,8 +6,8 @@ import threading
 from fastapi.testclient import TestClient
 
 from core.app import create_app
+from core.app_services import services_of
 from core.loader import load_registry, module_name_for
-from core.services import services_of
 from handler.entry import LambdaHandler
 from infra.lambda_events import Context, http_v2, parse
 from tests.conftest import fixture_settings

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from core.services import services_of
+from core.app_services import services_of
 from infra.lambda_events import BUILDERS, Context, assert_still_serving, http_v2
 
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from core.app_services import services_of
 from core.service import build_service
-from core.services import services_of
 from tests.conftest import fixture_settings
 from tests.mcp_tools_cases import (
     CALLS,

@@ -3,8 +3,8 @@
 import pytest
 from fastapi.testclient import TestClient
 
+from core.app_services import services_of
 from core.service import build_service
-from core.services import services_of
 from core.settings import Settings, SettingsError
 from core.warmup import WARMUP_PIPELINE, WARMUP_REPEAT, WARMUP_RUN_PATH, wanted, warm_up
 from tests.conftest import fixture_settings

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from core.app_factory import UserAppError, run_app
-from core.services import services_of
+from core.app_services import services_of
 from core.settings import Settings, SettingsError
 from handler.entry import LambdaHandler
 from infra.lambda_events import BUILDERS, Context, parse
