@@ -14,10 +14,10 @@ from mangum import Mangum
 from starlette.types import Scope
 
 from core import warmup
+from core.app_services import services_of
 from core.logs import bind_invocation, clear_invocation, update_invocation
 from core.root_path import RootPathMiddleware
 from core.service import build_service
-from core.services import services_of
 from core.settings import Settings, server_only_variables_set
 from handler import snapstart
 from handler.events import classify, describe, malformed, stage_root_path
