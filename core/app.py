@@ -96,7 +96,7 @@ def create_app(
     from core.mcp_route import add_mcp_route
     from core.openai import chat as openai_chat
     from core.openai import files as openai_files
-    from core.openai import models as openai_models
+    from core.openai import model_list as openai_model_list
     from core.openai import responses as openai_responses
     from core.routes import deploy, status
 
@@ -115,7 +115,7 @@ def create_app(
         registry.on_load.append(lambda result: _build_loaded_route(app, pending[result.name], result))
     app.include_router(status.router)
     app.include_router(deploy.router)
-    app.include_router(openai_models.router)
+    app.include_router(openai_model_list.router)
     app.include_router(openai_chat.router)
     app.include_router(openai_responses.router)
     app.include_router(openai_files.router)

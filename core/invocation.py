@@ -47,7 +47,7 @@ logger = logging.getLogger("core.invocation")
 Kind = Literal["run", "chat", "responses", "file_upload"]
 
 # kind -> (async method, sync method, what a wrapper without either is told); "run" is the route's choice
-# made at load time (core/models.py), so it is not looked up by name
+# made at load time (core/run_spec.py), so it is not looked up by name
 _METHODS: dict[str, tuple[str, str, str]] = {
     "chat": ("run_chat_completion_async", "run_chat_completion", "Chat endpoint not implemented for this model"),
     "responses": ("run_response_async", "run_response", "Responses endpoint not implemented for this model"),

@@ -25,9 +25,9 @@ from types import ModuleType
 from typing import Any
 
 from core.deferred_modules import defer_unused_modules
-from core.models import ModelError, RunEndpointSpec, build_run_spec
 from core.redact import redact
 from core.registry import FailedPipeline, Kind, LoadedPipeline, Registry, set_current
+from core.run_spec import ModelError, RunEndpointSpec, build_run_spec
 from core.settings import Settings
 from core.sources import SourceError, SourceReport
 from core.sources.collect import begin

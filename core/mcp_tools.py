@@ -30,7 +30,7 @@ from core.invocation import Chunks, InvocationError, Invoker, PipelineFailed
 from core.lazy import ensure_loaded
 from core.redact import redact
 from core.registry import LoadedPipeline, Registry
-from core.responses import format_item, is_sse_stream
+from core.run_body import format_item, is_sse_stream
 
 logger = logging.getLogger("core.mcp")
 

@@ -64,9 +64,9 @@ def _echo_route(app: Any) -> BaseRoute:
     """The echo pipeline's run route, built as the app builds run routes, in a router of its own."""
     from fastapi import APIRouter
 
-    from core.models import build_run_spec
     from core.registry import LoadedPipeline
     from core.routes.run import add_run_route
+    from core.run_spec import build_run_spec
 
     wrapper = _EchoWrapper()
     spec = build_run_spec(WARMUP_PIPELINE, wrapper.run_api, is_async=False)

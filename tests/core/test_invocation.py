@@ -30,9 +30,9 @@ from core.invocation import (
     invoke,
     target_of,
 )
-from core.models import build_run_spec
 from core.registry import FailedPipeline, LoadedPipeline, Registry
 from core.request_context import current_pipeline
+from core.run_spec import build_run_spec
 from core.wrapper import BasePipelineWrapper, implements
 from tests.conftest import fixture_settings
 
