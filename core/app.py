@@ -25,7 +25,7 @@ from core.registry import FailedPipeline, LoadedPipeline, Registry
 from core.request_id import RequestIdMiddleware
 from core.routes.run import add_failed_run_route, add_run_route
 from core.settings import Settings
-from core.warmup import WARMUP_KEY, answer_echo_run
+from core.warmup import INIT_WARM_UP_KEY, answer_echo_run
 
 logger = logging.getLogger("core.app")
 
@@ -163,7 +163,7 @@ def _slash_redirect_or_not_found(not_found: ASGIApp) -> ASGIApp:
     builds it from the request's Host header, so a client choosing the Host chose where a redirect went."""
 
     async def answer(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope.get(WARMUP_KEY) and await answer_echo_run(scope, receive, send):
+        if scope.get(INIT_WARM_UP_KEY) and await answer_echo_run(scope, receive, send):
             return  # the init warm-up's echo run, whose route is in no route list (core/warmup.py)
         app = scope.get("app")
         path = scope["path"]

@@ -194,7 +194,7 @@ def _attempt(candidate: Candidate) -> tuple[LoadedPipeline | FailedPipeline, boo
             except _PIPELINE_ERRORS as exc:
                 raise LoadFailure("setup", f"PipelineWrapper() raised {_describe(exc)}") from exc
             _call_setup(wrapper, candidate, yaml=False)
-        _warm(wrapper, candidate)
+        _run_warm_up_hooks(wrapper, candidate)
         run = _run_spec(candidate, wrapper)
     except _PIPELINE_ERRORS as exc:
         failure = exc
@@ -239,7 +239,7 @@ def _call_setup(wrapper: object, candidate: Candidate, *, yaml: bool) -> None:
         ) from exc
 
 
-def _warm(wrapper: object, candidate: Candidate) -> None:
+def _run_warm_up_hooks(wrapper: object, candidate: Candidate) -> None:
     """First-run costs paid at cold start: Haystack's `Pipeline.warm_up()` (models, clients), then the
     wrapper's own optional `warm_up()` (e.g. one small query), so the first request costs what others do.
 

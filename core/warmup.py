@@ -12,7 +12,7 @@ few times (it specialises bytecode as it goes). The warm-up pays those costs in 
   list: the router finds no route for its path and its not-found answer hands the request to the route the
   scope carries (`answer_echo_run`, called from core/app.py); no request from outside carries one.
 
-Each request carries `WARMUP_KEY` in its ASGI scope (no client can set a scope key): it is neither
+Each request carries `INIT_WARM_UP_KEY` in its ASGI scope (no client can set a scope key): it is neither
 authenticated, logged nor counted. It runs only when it pays (`wanted`): under SnapStart and provisioned
 concurrency the init is paid before any caller waits; on an on-demand cold start the caller waits for
 init plus the first request, and the warm-up made that sum longer (docs/decisions.md has the figures).
@@ -32,7 +32,7 @@ from starlette.routing import BaseRoute, get_route_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.app_services import services_of
-from core.request_context import WARMUP_KEY
+from core.request_context import INIT_WARM_UP_KEY
 
 logger = logging.getLogger("core.warmup")
 
@@ -80,7 +80,7 @@ def _echo_route(app: Any) -> BaseRoute:
 async def answer_echo_run(scope: Scope, receive: Receive, send: Send) -> bool:
     """For the app's not-found answer: a warm-up request for the echo run is answered by the route its scope
     carries (True); anything else is not this function's (False)."""
-    route = scope.get(WARMUP_KEY)
+    route = scope.get(INIT_WARM_UP_KEY)
     if not isinstance(route, BaseRoute) or get_route_path(scope) != WARMUP_RUN_PATH:
         return False
     _, child_scope = route.matches(scope)
@@ -125,7 +125,7 @@ async def _request(
         "server": ("warmup", 443),
         "client": ("127.0.0.1", 0),
         "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())],
-        WARMUP_KEY: marker,
+        INIT_WARM_UP_KEY: marker,
     }
     await entry(scope, receive, send)
     return status

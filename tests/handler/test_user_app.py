@@ -47,7 +47,7 @@ def test_the_app_is_built_for_lambda_and_keeps_the_projects_layers(user_app_hand
     assert user_app_handler.registry is services_of(app).registry and user_app_handler.registry.names() == ["greet"]
     status = parse(user_app_handler(BUILDERS["http-v2"]("GET", "/status"), Context()))
     assert status.json()["hayhooks_imports"] == {"greet": "core"}
-    assert user_app_handler.init_warmup_statuses and set(user_app_handler.init_warmup_statuses) == {200}
+    assert user_app_handler.init_warm_up_statuses and set(user_app_handler.init_warm_up_statuses) == {200}
 
 
 def test_an_attribute_that_is_not_a_create_app_app_fails_the_cold_start():
