@@ -15,7 +15,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.request_context import is_warmup, lambda_request_id, pipeline_of
+from core.request_context import is_init_warm_up, lambda_request_id, pipeline_of
 
 logger = logging.getLogger("core.access")
 
@@ -45,7 +45,7 @@ class AccessLogMiddleware:
         self.served = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or is_warmup(scope):
+        if scope["type"] != "http" or is_init_warm_up(scope):
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core import no_pydantic_v1
 from core.access_log import AccessLogMiddleware
+from core.app_services import AppServices, attach, services_of
 from core.auth import ApiKeyMiddleware
 from core.lambda_response import LambdaResponseMiddleware
 from core.lazy import PendingRunRoute
@@ -24,7 +25,7 @@ from core.registry import FailedPipeline, LoadedPipeline, Registry
 from core.request_id import RequestIdMiddleware
 from core.routes.run import add_failed_run_route, add_run_route
 from core.settings import Settings
-from core.warmup import WARMUP_KEY, answer_echo_run
+from core.warmup import INIT_WARM_UP_KEY, answer_echo_run
 
 logger = logging.getLogger("core.app")
 
@@ -48,7 +49,8 @@ class PipelineApp(FastAPI):
 
     def build_middleware_stack(self):  # type: ignore[override]
         stack = super().build_middleware_stack()
-        settings = self.state.settings
+        services = services_of(self)
+        settings = services.settings
         # limits inside authentication: no work on the body of a request without a key; both inside CORS, so
         # that their answers (401, 413, 431, 422) carry CORS headers a browser can read
         stack = RequestLimitsMiddleware(
@@ -58,11 +60,11 @@ class PipelineApp(FastAPI):
             max_json_depth=settings.max_json_depth,
         )
         stack = ApiKeyMiddleware(
-            stack, self.state.api_keys, public_status=settings.auth_public_status, public_docs=settings.auth_public_docs
+            stack, services.api_keys, public_status=settings.auth_public_status, public_docs=settings.auth_public_docs
         )
-        if self.state.sync_inline:  # on Lambda: answers it can deliver (core/lambda_response.py); inside CORS
+        if services.sync_inline:  # on Lambda: answers it can deliver (core/lambda_response.py); inside CORS
             stack = LambdaResponseMiddleware(stack)
-        cors = self.state.settings.cors
+        cors = settings.cors
         if cors.enabled:
             stack = CORSMiddleware(
                 stack,
@@ -74,7 +76,7 @@ class PipelineApp(FastAPI):
                 expose_headers=list(cors.expose_headers),
                 max_age=cors.max_age,
             )
-        stack = AccessLogMiddleware(stack, self.state.request_observers)
+        stack = AccessLogMiddleware(stack, services.request_observers)
         return RequestIdMiddleware(stack)
 
 
@@ -94,17 +96,13 @@ def create_app(
     from core.mcp_route import add_mcp_route
     from core.openai import chat as openai_chat
     from core.openai import files as openai_files
-    from core.openai import models as openai_models
+    from core.openai import model_list as openai_model_list
     from core.openai import responses as openai_responses
     from core.routes import deploy, status
 
     # FastAPI adds its documentation routes when built; without an OpenAPI URL it adds none (added last, below)
     app = PipelineApp(title=TITLE, description=DESCRIPTION, openapi_url=None)
-    app.state.settings = settings
-    app.state.registry = registry
-    app.state.sync_inline = sync_inline
-    app.state.api_keys = api_keys  # empty: no authentication (see core/auth.py)
-    app.state.request_observers = []  # called with each request's RequestRecord (metrics on Lambda)
+    attach(app, AppServices(settings, registry, sync_inline=sync_inline, api_keys=api_keys))
 
     for pipeline in registry.loaded.values():
         if pipeline.run is not None:
@@ -117,7 +115,7 @@ def create_app(
         registry.on_load.append(lambda result: _build_loaded_route(app, pending[result.name], result))
     app.include_router(status.router)
     app.include_router(deploy.router)
-    app.include_router(openai_models.router)
+    app.include_router(openai_model_list.router)
     app.include_router(openai_chat.router)
     app.include_router(openai_responses.router)
     app.include_router(openai_files.router)
@@ -134,10 +132,11 @@ def create_app(
 
 
 def _run_route_options(app: FastAPI) -> dict[str, Any]:
-    settings: Settings = app.state.settings
+    services = services_of(app)
+    settings = services.settings
     return {
         "show_tracebacks": settings.show_tracebacks,
-        "sync_inline": app.state.sync_inline,
+        "sync_inline": services.sync_inline,
         "timeout_margin_ms": settings.timeout_margin_ms,
     }
 
@@ -147,15 +146,16 @@ def _build_loaded_route(app: FastAPI, slot: PendingRunRoute, result: LoadedPipel
     would have given it, outside the app's route list, and hand it to its `PendingRunRoute`."""
     # the router `app.add_api_route` adds to, but a private one: the route is built as the app builds it
     router = APIRouter(dependency_overrides_provider=app)
+    services = services_of(app)
     if isinstance(result, FailedPipeline):
-        add_failed_run_route(router, result.name, app.state.registry.failure_detail(result.name) or "")
+        add_failed_run_route(router, result.name, services.registry.failure_detail(result.name) or "")
     elif result.run is not None:
         add_run_route(router, result, **_run_route_options(app))
     # no run_api: no run route, as at cold start (its PendingRunRoute answers 404)
     if router.routes:
         (slot.built,) = router.routes
         app.openapi_schema = None  # /docs shows it from now on
-    app.state.deployments = None  # /status rebuilds its per-pipeline summaries
+    services.deployment_summaries = None  # /status rebuilds its per-pipeline summaries
 
 
 def _slash_redirect_or_not_found(not_found: ASGIApp) -> ASGIApp:
@@ -163,7 +163,7 @@ def _slash_redirect_or_not_found(not_found: ASGIApp) -> ASGIApp:
     builds it from the request's Host header, so a client choosing the Host chose where a redirect went."""
 
     async def answer(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope.get(WARMUP_KEY) and await answer_echo_run(scope, receive, send):
+        if scope.get(INIT_WARM_UP_KEY) and await answer_echo_run(scope, receive, send):
             return  # the init warm-up's echo run, whose route is in no route list (core/warmup.py)
         app = scope.get("app")
         path = scope["path"]

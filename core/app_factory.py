@@ -63,11 +63,12 @@ def create_app() -> FastAPI:
     Settings come from the environment (`HAYHOOKS_*`), as in Hayhooks. Add routes and middleware to it;
     the Lambda handler serves them when `HAYHOOKS_APP` names the module that builds it.
     """
+    from core.app_services import services_of
     from core.service import build_service
 
     host = _host or _Host(Settings.from_env(), sync_inline=False)
     app, _ = build_service(host.settings, sync_inline=host.sync_inline)
-    app.state.built_by_create_app = True
+    services_of(app).built_by_create_app = True
     return app
 
 
@@ -116,7 +117,7 @@ def load_user_app(settings: Settings, *, sync_inline: bool) -> FastAPI:
             f"HAYHOOKS_APP={settings.app}: no module '{module_name}' on the Python path or in {folder}"
         ) from None
     app: Any = getattr(module, attribute, None)
-    if not isinstance(app, FastAPI) or not getattr(app.state, "built_by_create_app", False):
+    if not _built_by_create_app(app):
         found = "nothing" if app is None else type(app).__name__
         raise UserAppError(
             f"HAYHOOKS_APP={settings.app}: '{attribute}' in {module_name} must be the app returned by create_app() "
@@ -124,3 +125,14 @@ def load_user_app(settings: Settings, *, sync_inline: bool) -> FastAPI:
         )
     logger.info("Serving the app of HAYHOOKS_APP=%s (its own routes and middleware included)", settings.app)
     return app
+
+
+def _built_by_create_app(app: Any) -> bool:
+    from core.app_services import NotAPipelineApp, services_of
+
+    if not isinstance(app, FastAPI):
+        return False
+    try:
+        return services_of(app).built_by_create_app
+    except NotAPipelineApp:
+        return False

@@ -21,7 +21,7 @@ import os
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core.error_reply import error_response
-from core.request_context import WARMUP_KEY
+from core.request_context import INIT_WARM_UP_KEY
 from core.root_path import route_path
 
 UNAUTHORIZED = "Missing or invalid API key: send it as x-api-key or Authorization: Bearer <key>"
@@ -127,7 +127,7 @@ class ApiKeyMiddleware:
         return self.public_status and scope["method"] in ("GET", "HEAD") and parts[0] == "status" and len(parts) <= 2
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self.keys or self._is_public(scope) or scope.get(WARMUP_KEY):
+        if scope["type"] != "http" or not self.keys or self._is_public(scope) or scope.get(INIT_WARM_UP_KEY):
             await self.app(scope, receive, send)
             return
         # compare every presented key against every key, always: the time taken says nothing about which

@@ -26,11 +26,12 @@ import traceback
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator, Mapping, MutableMapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import HTTPException
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
+from core.app_services import services_of
 from core.deadline import Deadline, budget_seconds
 from core.lazy import ensure_loaded
 from core.redact import redact
@@ -38,12 +39,15 @@ from core.registry import LoadedPipeline, Registry
 from core.request_context import current_pipeline, name_pipeline
 from core.wrapper import implements
 
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
 logger = logging.getLogger("core.invocation")
 
 Kind = Literal["run", "chat", "responses", "file_upload"]
 
 # kind -> (async method, sync method, what a wrapper without either is told); "run" is the route's choice
-# made at load time (core/models.py), so it is not looked up by name
+# made at load time (core/run_spec.py), so it is not looked up by name
 _METHODS: dict[str, tuple[str, str, str]] = {
     "chat": ("run_chat_completion_async", "run_chat_completion", "Chat endpoint not implemented for this model"),
     "responses": ("run_response_async", "run_response", "Responses endpoint not implemented for this model"),
@@ -150,9 +154,9 @@ class Invoker:
         self.margin_ms = margin_ms
 
     @classmethod
-    def of(cls, app: Any) -> Invoker:
-        state = app.state
-        return cls(state.registry, inline=state.sync_inline, margin_ms=state.settings.timeout_margin_ms)
+    def of(cls, app: Starlette) -> Invoker:
+        services = services_of(app)
+        return cls(services.registry, inline=services.sync_inline, margin_ms=services.settings.timeout_margin_ms)
 
     async def resolve(self, name: str, kind: Kind) -> Target:
         """`name`'s method for `kind`, loading it first if it is pending (lazy strategy)."""

@@ -25,9 +25,9 @@ from types import ModuleType
 from typing import Any
 
 from core.deferred_modules import defer_unused_modules
-from core.models import ModelError, RunEndpointSpec, build_run_spec
 from core.redact import redact
 from core.registry import FailedPipeline, Kind, LoadedPipeline, Registry, set_current
+from core.run_spec import ModelError, RunEndpointSpec, build_run_spec
 from core.settings import Settings
 from core.sources import SourceError, SourceReport
 from core.sources.collect import begin
@@ -194,7 +194,7 @@ def _attempt(candidate: Candidate) -> tuple[LoadedPipeline | FailedPipeline, boo
             except _PIPELINE_ERRORS as exc:
                 raise LoadFailure("setup", f"PipelineWrapper() raised {_describe(exc)}") from exc
             _call_setup(wrapper, candidate, yaml=False)
-        _warm(wrapper, candidate)
+        _run_warm_up_hooks(wrapper, candidate)
         run = _run_spec(candidate, wrapper)
     except _PIPELINE_ERRORS as exc:
         failure = exc
@@ -239,7 +239,7 @@ def _call_setup(wrapper: object, candidate: Candidate, *, yaml: bool) -> None:
         ) from exc
 
 
-def _warm(wrapper: object, candidate: Candidate) -> None:
+def _run_warm_up_hooks(wrapper: object, candidate: Candidate) -> None:
     """First-run costs paid at cold start: Haystack's `Pipeline.warm_up()` (models, clients), then the
     wrapper's own optional `warm_up()` (e.g. one small query), so the first request costs what others do.
 

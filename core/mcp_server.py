@@ -32,6 +32,7 @@ from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from core import mcp_tools
+from core.app_services import services_of
 from core.registry import Registry
 
 SERVER_NAME = "haystack-lambda"
@@ -44,8 +45,9 @@ class McpServer:
     """The ASGI app behind `/mcp`: one SDK `Server` for the life of the environment, a transport per request."""
 
     def __init__(self, app: Any) -> None:
-        self.registry: Registry = app.state.registry
-        self.max_body = app.state.settings.max_request_bytes
+        services = services_of(app)
+        self.registry: Registry = services.registry
+        self.max_body = services.settings.max_request_bytes
         # a manager and a transport per request: the SDK logs their start and end at INFO, three lines per
         # MCP request (in CloudWatch on Lambda) that say nothing the access log does not
         for name in ("mcp.server.streamable_http_manager", "mcp.server.streamable_http"):

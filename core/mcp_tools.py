@@ -25,11 +25,12 @@ from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
+from core.app_services import services_of
 from core.invocation import Chunks, InvocationError, Invoker, PipelineFailed
 from core.lazy import ensure_loaded
 from core.redact import redact
 from core.registry import LoadedPipeline, Registry
-from core.responses import format_item, is_sse_stream
+from core.run_body import format_item, is_sse_stream
 
 logger = logging.getLogger("core.mcp")
 
@@ -110,7 +111,7 @@ def tool_schema(registry: Registry, name: str) -> dict[str, Any] | None:
 
 async def call_tool(request: Request, name: str, arguments: dict[str, Any] | None) -> ToolAnswer:
     """`tools/call`: the pipeline's answer, or an error result saying what went wrong."""
-    registry: Registry = request.app.state.registry
+    registry = services_of(request.app).registry
     arguments = arguments or {}
     await ensure_loaded(registry, name)  # lazy strategy: the first call of a pending pipeline loads it
     pipeline = registry.get(name)
@@ -144,7 +145,9 @@ async def _run_pipeline(request: Request, pipeline: LoadedPipeline, arguments: d
             async with invoker.guard(pipeline.name, request.scope):
                 result = await invoker.collect(result.stream)
     except PipelineFailed as exc:
-        return ToolAnswer(_failure(pipeline.name, exc, request.app.state.settings.show_tracebacks), is_error=True)
+        return ToolAnswer(
+            _failure(pipeline.name, exc, services_of(request.app).settings.show_tracebacks), is_error=True
+        )
     except InvocationError as exc:  # the deadline (504), or an HTTPException the wrapper raised on purpose
         detail = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail, default=str)
         return ToolAnswer(redact(detail), is_error=True)

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from core.models import RunEndpointSpec
 from core.redact import redact
+from core.run_spec import RunEndpointSpec
 from core.sources import SourceReport
 
 Kind = Literal["wrapper", "yaml"]

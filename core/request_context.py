@@ -1,8 +1,8 @@
 """What the layers of one request tell each other: which pipeline it runs, its Lambda request id, and
-whether it is a warm-up request.
+whether it is one of the init warm-up's requests.
 
 A leaf: it imports nothing of ours, so logging, tracing, authentication, the access log, the routes
-and the warm-up can all read it without importing one another.
+and the init warm-up can all read it without importing one another.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from collections.abc import MutableMapping
 from contextvars import ContextVar
 from typing import Any
 
-# ASGI scope key of the app's own warm-up requests (core/warmup.py): let through authentication, not
+# ASGI scope key of the init warm-up's requests (core/warmup.py): let through authentication, not
 # logged, not counted. Only code in this process can put it in a scope; no HTTP request can.
-WARMUP_KEY = "haystack_lambda.warmup"
+INIT_WARM_UP_KEY = "haystack_lambda.init_warm_up"
 # ASGI scope key set by the streaming Runtime API loop (handler/runtime_stream.py): this answer streams, up to
 # 200 MB, so it is neither held by the Lambda response guard nor drained by the routes
 STREAMED = "haystack_lambda.streaming"
@@ -22,8 +22,8 @@ STREAMED = "haystack_lambda.streaming"
 current_pipeline: ContextVar[str | None] = ContextVar("current_pipeline", default=None)
 
 
-def is_warmup(scope: MutableMapping[str, Any]) -> bool:
-    return bool(scope.get(WARMUP_KEY))
+def is_init_warm_up(scope: MutableMapping[str, Any]) -> bool:
+    return bool(scope.get(INIT_WARM_UP_KEY))
 
 
 def name_pipeline(scope: MutableMapping[str, Any], name: str) -> None:

@@ -1,6 +1,6 @@
 """`SSEStream`: a wrapper's way of asking for `text/event-stream` instead of `text/plain` from `/run`.
 
-It only marks the generator; `core/responses.py` renders it (each item as `data:` lines and a blank line).
+It only marks the generator; `core/run_body.py` renders it (each item as `data:` lines and a blank line).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ few times (it specialises bytecode as it goes). The warm-up pays those costs in 
   list: the router finds no route for its path and its not-found answer hands the request to the route the
   scope carries (`answer_echo_run`, called from core/app.py); no request from outside carries one.
 
-Each request carries `WARMUP_KEY` in its ASGI scope (no client can set a scope key): it is neither
+Each request carries `INIT_WARM_UP_KEY` in its ASGI scope (no client can set a scope key): it is neither
 authenticated, logged nor counted. It runs only when it pays (`wanted`): under SnapStart and provisioned
 concurrency the init is paid before any caller waits; on an on-demand cold start the caller waits for
 init plus the first request, and the warm-up made that sum longer (docs/decisions.md has the figures).
@@ -31,7 +31,8 @@ from typing import Any
 from starlette.routing import BaseRoute, get_route_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.request_context import WARMUP_KEY
+from core.app_services import services_of
+from core.request_context import INIT_WARM_UP_KEY
 
 logger = logging.getLogger("core.warmup")
 
@@ -63,15 +64,15 @@ def _echo_route(app: Any) -> BaseRoute:
     """The echo pipeline's run route, built as the app builds run routes, in a router of its own."""
     from fastapi import APIRouter
 
-    from core.models import build_run_spec
     from core.registry import LoadedPipeline
     from core.routes.run import add_run_route
+    from core.run_spec import build_run_spec
 
     wrapper = _EchoWrapper()
     spec = build_run_spec(WARMUP_PIPELINE, wrapper.run_api, is_async=False)
     pipeline = LoadedPipeline(WARMUP_PIPELINE, "wrapper", Path(__file__), wrapper, spec, 0.0)
     router = APIRouter(dependency_overrides_provider=app)
-    add_run_route(router, pipeline, show_tracebacks=False, sync_inline=app.state.sync_inline)
+    add_run_route(router, pipeline, show_tracebacks=False, sync_inline=services_of(app).sync_inline)
     (route,) = router.routes
     return route
 
@@ -79,7 +80,7 @@ def _echo_route(app: Any) -> BaseRoute:
 async def answer_echo_run(scope: Scope, receive: Receive, send: Send) -> bool:
     """For the app's not-found answer: a warm-up request for the echo run is answered by the route its scope
     carries (True); anything else is not this function's (False)."""
-    route = scope.get(WARMUP_KEY)
+    route = scope.get(INIT_WARM_UP_KEY)
     if not isinstance(route, BaseRoute) or get_route_path(scope) != WARMUP_RUN_PATH:
         return False
     _, child_scope = route.matches(scope)
@@ -124,7 +125,7 @@ async def _request(
         "server": ("warmup", 443),
         "client": ("127.0.0.1", 0),
         "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())],
-        WARMUP_KEY: marker,
+        INIT_WARM_UP_KEY: marker,
     }
     await entry(scope, receive, send)
     return status
@@ -137,7 +138,7 @@ def warm_up(app: Any, entry: ASGIApp | None = None) -> list[int]:
     import haystack.tools  # noqa: F401  (Pipeline.run imports it on first use)
 
     entry = entry or app
-    registry = app.state.registry
+    registry = services_of(app).registry
     statuses: list[int] = []
 
     async def run() -> None:

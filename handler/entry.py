@@ -14,6 +14,7 @@ from mangum import Mangum
 from starlette.types import Scope
 
 from core import warmup
+from core.app_services import services_of
 from core.logs import bind_invocation, clear_invocation, update_invocation
 from core.root_path import RootPathMiddleware
 from core.service import build_service
@@ -45,13 +46,14 @@ class LambdaHandler:
             from core.app_factory import load_user_app
 
             self.app = load_user_app(self.settings, sync_inline=True)
-            self.registry = self.app.state.registry
+            self.registry = services_of(self.app).registry
         else:
             self.app, self.registry = build_service(self.settings, sync_inline=True)
         self.metrics = PipelineMetrics(init_ms=(time.perf_counter() - started) * 1000)
-        self.app.state.request_observers.append(self.metrics.observe)
+        observers = services_of(self.app).request_observers
+        observers.append(self.metrics.observe)
         if self.tracing:
-            self.app.state.request_observers.append(self.tracing.observe)
+            observers.append(self.tracing.observe)
         self.invocations = 0
         self.snapstart = snapstart.register(self)
         if ignored := server_only_variables_set():
@@ -64,15 +66,15 @@ class LambdaHandler:
         self.asgi = RootPathMiddleware(self.app, self.settings.root_path, _stage_root)
         self.adapter = Mangum(self.asgi, lifespan="off")
         # what the init warm-up's `/status` and echo runs answered (diagnostics); empty when it did not run
-        self.init_warmup_statuses: list[int] = []
+        self.init_warm_up_statuses: list[int] = []
         if warmup.wanted(self.settings.init_warm_up, os.environ):
-            self.init_warmup_statuses = warmup.warm_up(self.app, self.asgi)
+            self.init_warm_up_statuses = warmup.warm_up(self.app, self.asgi)
             if self.tracing:
                 self.tracing.spans.discard()  # the warm-up's pipeline runs are not anyone's request
-            if any(status != 200 for status in self.init_warmup_statuses):
+            if any(status != 200 for status in self.init_warm_up_statuses):
                 # the user's own middleware (HAYHOOKS_APP) may refuse them, e.g. with its own authentication
                 log = logger.info if self.settings.app else logger.warning
-                log("Init warm-up answered %s (expected 200s)", self.init_warmup_statuses)
+                log("Init warm-up answered %s (expected 200s)", self.init_warm_up_statuses)
         if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") != "snap-start":
             self.metrics.emit_cold_start()  # under SnapStart this init builds a snapshot: restores report it
 
@@ -109,8 +111,8 @@ class LambdaHandler:
                 logger.exception("Could not handle the HTTP event (%s)", describe(event))
                 detail = f"Malformed HTTP event: {type(exc).__name__}: {exc}"
                 return _error_response(400, detail, getattr(context, "aws_request_id", ""))
-        if kind == "warmup":
-            logger.debug("Warm-up event answered without running a pipeline")
+        if kind == "keep_warm":
+            logger.debug("Keep-warm ping answered without running a pipeline")
             return {"warm": True, "pipelines": len(self.registry.loaded)}
         if kind == "eventbridge":
             logger.info("EventBridge event (%s) answered without running a pipeline", describe(event))

@@ -1,7 +1,7 @@
 """What kind of event a Lambda invocation carries, and the stage prefix an HTTP event was served under.
 
 Mangum answers API Gateway HTTP API (payload 2.0), REST API (1.0), Function URL and ALB events. Anything
-else reaches a Lambda too: scheduled warm-up pings, EventBridge events, test events from the console.
+else reaches a Lambda too: scheduled keep-warm pings, EventBridge events, test events from the console.
 Those must be answered without running a pipeline and without raising, or an async invoker retries them.
 """
 
@@ -10,7 +10,9 @@ from __future__ import annotations
 import binascii
 from typing import Any, Literal
 
-EventKind = Literal["http", "warmup", "eventbridge", "unsupported"]
+# "keep_warm": a scheduled ping that only keeps an environment warm (`{"warmup": true}` is the payload
+# serverless-plugin-warmup sends); not the init warm-up (core/warmup.py)
+EventKind = Literal["http", "keep_warm", "eventbridge", "unsupported"]
 
 
 def classify(event: Any) -> EventKind:
@@ -26,7 +28,7 @@ def classify(event: Any) -> EventKind:
         or event.get("source") in ("aws.scheduler", "serverless-plugin-warmup")
         or event.get("warmup")
     ):
-        return "warmup"
+        return "keep_warm"
     if "detail-type" in event and "source" in event:
         return "eventbridge"
     return "unsupported"

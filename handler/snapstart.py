@@ -4,8 +4,8 @@ With `SnapStart: ApplyOn: PublishedVersions` (template parameter `EnableSnapStar
 phase once per published version, snapshots memory, and starts environments from that snapshot. State
 created at init is then shared by every restored environment, and time has passed since it was made:
 
-* before the snapshot: pipelines are already loaded, set up and warmed (that is the init phase); nothing
-  to add but a log line;
+* before the snapshot: pipelines are already loaded and set up, their warm-up hooks run, and the init
+  warm-up done (that is the init phase, core/warmup.py); nothing to add but a log line;
 * after a restore: re-seed the random generators (each environment must not replay the same sequence),
   resolve `HAYHOOKS_SECRETS` again when the snapshot is older than `HAYHOOKS_SECRETS_TTL_SECONDS`
   (900 by default), and call each wrapper's optional `after_restore()`, where a wrapper re-creates what
@@ -60,7 +60,7 @@ def _app_clients() -> list[Any]:
 
 def before_snapshot(handler: Any) -> None:
     handler.snapshot_at = time.time()
-    logger.info("Snapshot: %d pipeline(s) loaded and warmed", len(handler.registry.loaded))
+    logger.info("Snapshot: %d pipeline(s) loaded, their warm-up hooks run", len(handler.registry.loaded))
 
 
 def after_restore(handler: Any) -> float:

@@ -26,6 +26,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile
 
+from core.app_services import services_of
 from core.invocation import Invoker, PipelineFailed, target_of
 from core.lazy import ensure_loaded
 from core.limits import largest_binary_body
@@ -116,13 +117,13 @@ async def create_file(request: Request) -> JSONResponse:
         if errors:
             return JSONResponse({"detail": errors}, status_code=422)
         assert file is not None and purpose is not None
-        settings: Settings = request.app.state.settings
+        settings = services_of(request.app).settings
         limit = max_upload_bytes(settings)
         if (file.size or 0) > limit:
             return JSONResponse({"detail": _too_large(file.size or 0, limit)}, status_code=413)
         content = await file.read()
         filename, content_type = file.filename, file.content_type
-    pipeline = await _uploader(request.app.state.registry)
+    pipeline = await _uploader(services_of(request.app).registry)
     if pipeline is None:
         return _not_implemented(filename)
     name_pipeline(request.scope, pipeline.name)

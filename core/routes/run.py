@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 from core.invocation import DeadlineExpired, Invoker, PipelineFailed, WrapperRefused, target_of
 from core.registry import LoadedPipeline
 from core.request_context import STREAMED, name_pipeline
-from core.responses import drain, is_stream, remove_temp_file_after_sending, stream
+from core.run_body import drain, is_stream, remove_temp_file_after_sending, stream
 
 
 def add_run_route(

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, model_serializer
 
+from core.app_services import services_of
 from core.mcp_tools import is_tool
 from core.registry import LoadedPipeline
 from core.routes.lookup import loaded_or_raise
@@ -101,8 +102,9 @@ class PipelineStatusResponse(BaseModel):
     summary="Service status and the pipelines it serves",
 )
 async def status_all(request: Request) -> dict[str, Any]:
-    registry = request.app.state.registry
-    show = request.app.state.settings.show_tracebacks
+    services = services_of(request.app)
+    registry = services.registry
+    show = services.settings.show_tracebacks
     return {
         "status": "Up!",
         "pipelines": registry.names(),
@@ -124,10 +126,10 @@ def hayhooks_imports(pipelines: list[LoadedPipeline]) -> dict[str, str]:
 
 def _deployments(request: Request) -> list[dict[str, Any]]:
     """Built once: the registry does not change after cold start."""
-    state = request.app.state
-    if getattr(state, "deployments", None) is None:
-        state.deployments = [_summary(p) for p in state.registry.loaded_pipelines()]
-    return state.deployments
+    services = services_of(request.app)
+    if services.deployment_summaries is None:
+        services.deployment_summaries = [_summary(p) for p in services.registry.loaded_pipelines()]
+    return services.deployment_summaries
 
 
 def _summary(pipeline: LoadedPipeline) -> dict[str, Any]:
@@ -166,7 +168,7 @@ def _summary(pipeline: LoadedPipeline) -> dict[str, Any]:
     responses={404: {"description": "No such pipeline"}, 503: {"description": "The pipeline failed to load"}},
 )
 async def status_one(pipeline_name: str, request: Request) -> dict[str, str | None]:
-    registry = request.app.state.registry
+    registry = services_of(request.app).registry
     pending = registry.pending.get(pipeline_name)
     if pending is not None:  # a status check never loads: it must stay cheap and free of side effects
         return {

@@ -4,6 +4,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from core.app import create_app
+from core.app_services import services_of
 from core.loader import load_registry
 from core.settings import CorsSettings
 from tests.conftest import fixture_settings
@@ -59,7 +60,7 @@ def test_result_not_matching_the_annotation_is_a_pipeline_error(registry):
 def test_failure_outside_a_pipeline_is_json_500_with_request_id_and_cors(registry):
     settings = fixture_settings(cors=CorsSettings(allow_origins=("https://app.example",)))
     app = create_app(settings, registry)
-    app.state.registry = None  # /status now fails inside the app, not in a pipeline
+    services_of(app).registry = None  # type: ignore[assignment]  # /status now fails inside the app, not in a pipeline
     reply = TestClient(app, raise_server_exceptions=False).get("/status", headers={"Origin": "https://app.example"})
     assert reply.status_code == 500
     assert reply.json() == {"detail": "Internal Server Error"}

@@ -107,7 +107,8 @@ def test_an_extension_not_ready_yet_falls_back_to_the_service(aws, extension):
 COLD_START = """
 import json, sys
 import handler
-print(json.dumps({"keys": len(handler.lambda_handler.app.state.api_keys),
+from core.app_services import services_of
+print(json.dumps({"keys": len(services_of(handler.lambda_handler.app).api_keys),
                   "sdks": sorted(m for m in ("boto3", "botocore", "aws_lambda_powertools") if m in sys.modules)}))
 """
 

@@ -9,7 +9,7 @@ from core.chunks import chunk_text, is_pipeline_event, is_streaming_chunk, reaso
 from core.events import PipelineEvent
 from core.openai.dispatch import whole_text
 from core.openai.sse import text_of
-from core.responses import format_item
+from core.run_body import format_item
 
 
 @pytest.mark.parametrize(

@@ -40,7 +40,7 @@ def test_event_classes_are_pipeline_events():
 def test_serving_a_pipeline_does_not_import_the_event_modules():
     """Cold start: the app, the OpenAI endpoints and `core.streaming` load none of them until a wrapper does."""
     code = (
-        "import sys, core.app, core.streaming, core.responses;"
+        "import sys, core.app, core.streaming, core.run_body;"
         "print(sorted(m for m in sys.modules if m in {'core.events', 'core.open_webui', 'core.chainlit_events',"
         " 'core.callbacks'}))"
     )

@@ -15,6 +15,7 @@ import pytest
 from fastapi import HTTPException
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from core.app_services import AppServices, attach
 from core.invocation import (
     Chunks,
     DeadlineExpired,
@@ -29,10 +30,11 @@ from core.invocation import (
     invoke,
     target_of,
 )
-from core.models import build_run_spec
 from core.registry import FailedPipeline, LoadedPipeline, Registry
 from core.request_context import current_pipeline
+from core.run_spec import build_run_spec
 from core.wrapper import BasePipelineWrapper, implements
+from tests.conftest import fixture_settings
 
 
 class Chat(BasePipelineWrapper):
@@ -263,8 +265,9 @@ class Streams(BasePipelineWrapper):
 
 
 def app_of(registry: Registry, *, inline: bool = True) -> Any:
-    settings = SimpleNamespace(timeout_margin_ms=500)
-    return SimpleNamespace(state=SimpleNamespace(registry=registry, sync_inline=inline, settings=settings))
+    app = SimpleNamespace(state=SimpleNamespace())
+    attach(app, AppServices(fixture_settings(timeout_margin_ms=500), registry, sync_inline=inline, api_keys=()))  # type: ignore[arg-type]
+    return app
 
 
 @pytest.mark.parametrize("inline", [True, False])

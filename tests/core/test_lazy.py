@@ -6,6 +6,7 @@ import threading
 from fastapi.testclient import TestClient
 
 from core.app import create_app
+from core.app_services import services_of
 from core.loader import load_registry, module_name_for
 from handler.entry import LambdaHandler
 from infra.lambda_events import Context, http_v2, parse
@@ -130,7 +131,7 @@ def test_through_the_lambda_handler_with_a_stage_prefix():
 def test_a_public_status_check_never_loads(monkeypatch):
     registry, client = lazy_app(api_keys=(b"k-one",))
     app = client.app
-    app.state.settings = fixture_settings(startup_deploy_strategy="lazy", auth_public_status=True)
+    services_of(app).settings = fixture_settings(startup_deploy_strategy="lazy", auth_public_status=True)
     app.middleware_stack = None  # rebuilt with the public-status setting
     assert client.get("/status/echo").json()["state"] == "pending"
     assert registry.states()["echo"] == "pending"

@@ -4,6 +4,7 @@ import time
 
 import pytest
 
+from core.app_services import services_of
 from infra.lambda_events import BUILDERS, Context, assert_still_serving, http_v2
 
 
@@ -66,11 +67,11 @@ def test_json_depth_check_ignores_content_type_case(invoke):
 
 def test_unknown_model_is_not_a_metric_dimension(invoke, fixture_handler):
     records = []
-    fixture_handler.app.state.request_observers.append(records.append)
+    services_of(fixture_handler.app).request_observers.append(records.append)
     try:
         invoke(http_v2("POST", "/v1/chat/completions", body={"model": "attacker-chosen", "messages": []}))
     finally:
-        fixture_handler.app.state.request_observers.remove(records.append)
+        services_of(fixture_handler.app).request_observers.remove(records.append)
     assert records[-1].status == 404 and records[-1].pipeline is None
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from core.app_services import services_of
 from core.service import build_service
 from tests.conftest import fixture_settings
 from tests.mcp_tools_cases import (
@@ -103,7 +104,7 @@ def test_tracebacks_only_when_asked(client, monkeypatch):
 
 def test_lazy_pipelines_load_on_their_first_call_and_on_tools_list(monkeypatch):
     lazy = app_client(monkeypatch, startup_deploy_strategy="lazy")
-    registry = lazy.app.state.registry
+    registry = services_of(lazy.app).registry
     assert "echo_tool" in registry.pending and not registry.loaded
     assert json.loads(call(lazy, "echo_tool", {"text": "a"})["text"][0])["text"] == "a"
     assert "echo_tool" in registry.loaded and "async_story" in registry.pending  # only the one called

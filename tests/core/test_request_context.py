@@ -8,9 +8,9 @@ from types import SimpleNamespace
 from starlette.requests import Request
 
 from core.request_context import (
-    WARMUP_KEY,
+    INIT_WARM_UP_KEY,
     current_pipeline,
-    is_warmup,
+    is_init_warm_up,
     lambda_request_id,
     name_pipeline,
     pipeline_of,
@@ -41,7 +41,11 @@ def test_naming_the_pipeline_is_seen_by_the_request_state_and_the_context():
 
 
 def test_warm_up_requests_are_marked_in_their_scope():
-    assert is_warmup({WARMUP_KEY: True}) and not is_warmup({}) and not is_warmup({WARMUP_KEY: False})
+    assert (
+        is_init_warm_up({INIT_WARM_UP_KEY: True})
+        and not is_init_warm_up({})
+        and not is_init_warm_up({INIT_WARM_UP_KEY: False})
+    )
 
 
 def test_lambda_request_id():

@@ -3,6 +3,7 @@
 import pytest
 from fastapi.testclient import TestClient
 
+from core.app_services import services_of
 from core.service import build_service
 from core.settings import Settings, SettingsError
 from core.warmup import WARMUP_PIPELINE, WARMUP_REPEAT, WARMUP_RUN_PATH, wanted, warm_up
@@ -42,7 +43,7 @@ def test_warm_up_runs_no_pipeline_and_is_neither_logged_nor_counted(caplog):
     """Every fixture route is warmed; pipelines that would fail or count their calls must not have run."""
     app, registry = build_service(fixture_settings())
     seen = []
-    app.state.request_observers.append(seen.append)
+    services_of(app).request_observers.append(seen.append)
     routes = list(app.router.routes)
     with caplog.at_level("INFO"):
         statuses = warm_up(app)
@@ -73,7 +74,7 @@ def test_a_warm_up_below_a_root_path_still_runs_the_echo():
 def test_the_warm_up_takes_the_authenticated_path_without_a_key():
     """The scope marker, not one of the app's keys: no key is read or sent."""
     app, _ = build_service(fixture_settings())
-    app.state.api_keys = (b"key-one-0123456789",)
+    services_of(app).api_keys = (b"key-one-0123456789",)
     assert warm_up(app) == [200, 200] * WARMUP_REPEAT
     assert TestClient(app).get("/status").status_code == 401  # keys are still required from outside
 

@@ -9,14 +9,14 @@ from tests.conftest import fixture_settings
 def test_on_demand_init_does_not_warm_up(monkeypatch):
     monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand")
     handler = LambdaHandler(fixture_settings())
-    assert handler.init_warmup_statuses == []
+    assert handler.init_warm_up_statuses == []
     assert handler.app.middleware_stack is None  # no request went through the app at init
 
 
 def test_provisioned_concurrency_init_warms_up(monkeypatch):
     monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", "provisioned-concurrency")
     handler = LambdaHandler(fixture_settings())
-    assert handler.init_warmup_statuses == [200, 200] * WARMUP_REPEAT
+    assert handler.init_warm_up_statuses == [200, 200] * WARMUP_REPEAT
     assert parse(handler(http_v2("POST", WARMUP_RUN_PATH, body={"text": "x"}), Context())).status == 404
     first = parse(handler(http_v2("GET", "/status"), Context()))
     assert first.status == 200 and handler.metrics is not None
@@ -25,5 +25,5 @@ def test_provisioned_concurrency_init_warms_up(monkeypatch):
 def test_forced_on_with_api_keys_and_a_stage(monkeypatch):
     monkeypatch.setenv("HAYHOOKS_API_KEYS", "key-one-0123456789")
     handler = LambdaHandler(fixture_settings(init_warm_up="on", root_path="/api"))
-    assert handler.init_warmup_statuses == [200, 200] * WARMUP_REPEAT
+    assert handler.init_warm_up_statuses == [200, 200] * WARMUP_REPEAT
     assert parse(handler(http_v2("GET", "/status"), Context())).status == 401  # keys are still required

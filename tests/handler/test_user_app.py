@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from core.app_factory import UserAppError, run_app
+from core.app_services import services_of
 from core.settings import Settings, SettingsError
 from handler.entry import LambdaHandler
 from infra.lambda_events import BUILDERS, Context, parse
@@ -42,11 +43,11 @@ def test_the_users_route_and_middleware_are_served_by_the_handler(source, user_a
 
 def test_the_app_is_built_for_lambda_and_keeps_the_projects_layers(user_app_handler):
     app = user_app_handler.app
-    assert app.state.sync_inline is True  # built as the handler builds its own app
-    assert user_app_handler.registry is app.state.registry and user_app_handler.registry.names() == ["greet"]
+    assert services_of(app).sync_inline is True  # built as the handler builds its own app
+    assert user_app_handler.registry is services_of(app).registry and user_app_handler.registry.names() == ["greet"]
     status = parse(user_app_handler(BUILDERS["http-v2"]("GET", "/status"), Context()))
     assert status.json()["hayhooks_imports"] == {"greet": "core"}
-    assert user_app_handler.init_warmup_statuses and set(user_app_handler.init_warmup_statuses) == {200}
+    assert user_app_handler.init_warm_up_statuses and set(user_app_handler.init_warm_up_statuses) == {200}
 
 
 def test_an_attribute_that_is_not_a_create_app_app_fails_the_cold_start():
@@ -84,7 +85,7 @@ def test_make_run_serves_the_same_app(monkeypatch):
 
     settings = fixture_settings(pipelines_dir=USER_APP, app="user_app_fixture:hayhooks")
     app = load_user_app(settings, sync_inline=False)
-    assert app.state.sync_inline is False
+    assert services_of(app).sync_inline is False
 
     async def get() -> httpx.Response:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:

@@ -112,7 +112,7 @@ def test_binary_upload_arrives_byte_identical_through_the_handler(fixture_handle
 
 
 def _keeper_store(handler: LambdaHandler) -> dict:
-    wrapper = handler.app.state.registry.get("keeper").wrapper
+    wrapper = handler.registry.get("keeper").wrapper
     return sys.modules[type(wrapper).__module__].STORE
 
 

@@ -7,6 +7,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from core.app_services import services_of
+
 router = APIRouter(tags=["openai"])
 
 
@@ -18,7 +20,7 @@ async def list_models(request: Request) -> dict[str, Any]:
         "object": "list",
         "data": [
             {"id": name, "name": name, "object": "model", "created": created, "owned_by": "hayhooks"}
-            for name, state in request.app.state.registry.states().items()
+            for name, state in services_of(request.app).registry.states().items()
             if state != "failed"
         ],
     }

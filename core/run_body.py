@@ -1,4 +1,5 @@
-"""Turning a generator returned by `run_api` into a `text/plain` body, as Hayhooks does.
+"""A `/run` result turned into its response body; a generator `run_api` returned becomes a `text/plain`
+body, as Hayhooks does.
 
 Items are concatenated: strings and bytes as they are, Haystack `StreamingChunk`s by their text (or their
 reasoning text when they carry no text; core/chunks.py reads both), `None` as nothing, anything else as

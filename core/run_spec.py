@@ -1,4 +1,5 @@
-"""Request and response models derived from a wrapper's `run_api` signature and docstring.
+"""`RunEndpointSpec`: what the `/{name}/run` route needs, its request and response models among it, derived
+from a wrapper's `run_api` signature and docstring.
 
 Built once per pipeline at cold start; nothing here runs per request.
 """
