@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from infra.lambda_events import BUILDERS, Context, assert_still_serving, http_v2
+from infra.lambda_events import BUILDERS, Context, assert_still_serving, http_v2, parse
 
 
 @pytest.mark.parametrize("pipeline", ["slow", "slow_async"])
@@ -128,3 +128,16 @@ def test_json_nan_and_infinity_are_a_422_not_a_500(invoke, body, position, name)
     }
     words = invoke(http_v2("POST", "/echo/run", body={"text": "NaN and Infinity"}))
     assert words.json()["result"]["text"] == "NaN and Infinity"
+
+
+def test_base64_body_that_is_not_text_json_is_a_422_saying_where(build, fixture_handler):
+    reply = parse(
+        fixture_handler(
+            build("POST", "/echo/run", body=b"\xff\xfe{", headers={"content-type": "application/json"}), Context()
+        )
+    )
+    assert reply.status == 422  # as for any invalid JSON (core/limits.py), not FastAPI's bare 400
+    (error,) = reply.json()["detail"]
+    assert error["type"] == "json_invalid" and error["loc"] == ["body", 2]
+    assert error["ctx"]["error"] == "the body is not valid UTF-16 text: truncated data at byte 2"  # a UTF-16 BOM
+    assert_still_serving(fixture_handler, build)
