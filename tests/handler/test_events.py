@@ -4,6 +4,7 @@ not HTTP, and malformed HTTP events (a 400 naming the field, and the function ke
 import pytest
 
 from handler.entry import LambdaHandler
+from handler.events import classify, describe, malformed, stage_root_path
 from infra.lambda_events import BUILDERS, Context, assert_still_serving, http_v2, parse
 from tests.conftest import fixture_settings
 
@@ -165,3 +166,40 @@ def test_stage_named_like_a_pipeline_on_a_custom_domain(invoke):
     event = http_v2("POST", "/echo/run", body={"text": "x"}, domain="ml.example.com")
     event["requestContext"]["stage"] = "echo"
     assert invoke(event).json()["result"]["text"] == "x"
+
+
+# The module on its own: what each event is taken for, and the stage prefix, without the handler.
+@pytest.mark.parametrize(
+    ("event", "kind"),
+    [
+        *((BUILDERS[source]("GET", "/status"), "http") for source in BUILDERS),
+        ({"detail-type": "Scheduled Event", "source": "aws.events"}, "warmup"),
+        ({"source": "aws.scheduler"}, "warmup"),
+        ({"warmup": True}, "warmup"),
+        ({"detail-type": "OrderPlaced", "source": "shop.orders"}, "eventbridge"),
+        ({"requestContext": {"accountId": "1"}}, "unsupported"),  # an event with a context that is not HTTP
+        ({"Records": []}, "unsupported"),
+        ([{"requestContext": {"http": {}}}], "unsupported"),
+    ],
+)
+def test_classify(event, kind):
+    assert classify(event) == kind
+
+
+def test_describe_names_keys_never_values():
+    event = {"password": "hunter2", "Records": [{"body": "secret"}]}
+    assert describe(event) == "object with keys [Records, password]"
+    assert describe("hunter2") == "str" and describe(None) == "NoneType"
+
+
+def test_a_whole_event_of_each_source_is_not_malformed():
+    for build in BUILDERS.values():
+        assert malformed(build("POST", "/echo/run", body={"text": "x"})) is None
+
+
+def test_stage_root_path_only_on_the_execute_api_domain_and_only_when_the_path_carries_it():
+    assert stage_root_path(http_v2("GET", "/prod/status", stage="prod")) == "/prod"
+    assert stage_root_path(http_v2("GET", "/status")) == ""  # $default stage
+    assert stage_root_path(http_v2("GET", "/status", stage="prod", domain="ml.example.com")) == ""
+    assert stage_root_path(BUILDERS["rest-v1"]("GET", "/status", stage="v1")) == "/v1"
+    assert stage_root_path({"requestContext": None}) == ""
