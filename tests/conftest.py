@@ -7,7 +7,7 @@ os.environ["HAYSTACK_TELEMETRY_ENABLED"] = "False"
 
 from core.settings import Settings
 from handler.entry import LambdaHandler
-from infra.lambda_events import Context, parse
+from infra.lambda_events import BUILDERS, Context, parse
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_PIPELINES = Path(__file__).parent / "fixtures" / "pipelines"
@@ -43,3 +43,12 @@ def invoke(fixture_handler):
         return parse((handler or fixture_handler)(event, context or Context()))
 
     return _invoke
+
+
+SOURCES = list(BUILDERS)
+
+
+@pytest.fixture(params=SOURCES)
+def build(request):
+    """An event builder per Lambda event source (infra/lambda_events.py): a test using it runs once for each."""
+    return BUILDERS[request.param]

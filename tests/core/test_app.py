@@ -88,3 +88,35 @@ def test_status_of_failed_pipeline_is_503_with_reason(registry):
         "detail": "Pipeline 'no_return' failed to load: "
         "no_return/pipeline_wrapper.py: Pipeline wrapper is missing a return type for 'run_api' method"
     }
+
+
+def test_openapi_and_docs(build, invoke):
+    spec = invoke(build("GET", "/openapi.json")).json()
+    assert "/echo/run" in spec["paths"]
+    schema = spec["components"]["schemas"]["echoRunRequest"]
+    assert schema["required"] == ["text"]
+    assert schema["properties"]["times"]["description"] == "How many times to repeat it."
+    assert schema["properties"]["times"]["default"] == 1
+    docs = invoke(build("GET", "/docs"))
+    assert docs.status == 200 and "swagger-ui" in docs.text
+
+
+def test_binary_body_without_content_type_is_a_422_not_a_500(build, invoke):
+    # found by tests/handler/test_event_fuzz.py: FastAPI's 422 decoded the body as strict UTF-8 to show it
+    # as the error's input, and failed on it (a 500)
+    event = build("POST", "/echo/run", body=b"\x80\xff")
+    for key in ("headers", "multiValueHeaders"):
+        if isinstance(event.get(key), dict):
+            event[key] = {k: v for k, v in event[key].items() if k.lower() != "content-type"}
+    reply = invoke(event)
+    assert reply.status == 422
+    assert reply.json() == {
+        "detail": [
+            {
+                "type": "model_attributes_type",
+                "loc": ["body"],
+                "msg": "Input should be a valid dictionary or object to extract fields from",
+                "input": "\ufffd\ufffd",
+            }
+        ]
+    }

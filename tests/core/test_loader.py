@@ -7,7 +7,7 @@ import pytest
 from core.loader import PACKAGE_ROOT, discover, load_registry, module_name_for
 from core.settings import SettingsError
 from handler.entry import LambdaHandler
-from infra.lambda_events import Context, http_v2, parse
+from infra.lambda_events import Context, assert_still_serving, http_v2, parse
 from tests.conftest import FIXTURE_PIPELINES, fixture_settings
 
 
@@ -273,3 +273,48 @@ def test_loading_while_another_thread_imports():
         for n in range(1000):
             sys.modules.pop(f"_lazy_import_{n}", None)
     assert all(isinstance(r, LoadedPipeline) for r in results)
+
+
+def test_relative_imports_package_init_and_file_in_place(build, invoke):
+    reply = invoke(build("POST", "/relative/run", body={"text": "hi"}))
+    result = reply.json()["result"]
+    assert result["shout"] == "HI!"
+    assert result["data"] == "data next to the wrapper"
+    assert result["mark"] == "from __init__" and result["init_ran"] is True
+    assert result["file"].endswith("tests/fixtures/pipelines/relative/pipeline_wrapper.py")
+
+
+def test_folder_named_like_a_package_does_not_shadow_it(build, invoke):
+    result = invoke(build("POST", "/openai/run", body={})).json()["result"]
+    assert "site-packages" in result["sdk_file"]
+    assert result["client_class"] == "OpenAI"
+
+
+def test_additional_python_path(build, invoke):
+    assert invoke(build("POST", "/uses_python_path/run", body={"text": "x"})).json() == {"result": "x (shared)"}
+
+
+BROKEN = {
+    "broken_import": "importing broken_import/pipeline_wrapper.py raised ModuleNotFoundError: No module named "
+    "'a_module_that_does_not_exist' (at pipeline_wrapper.py, line 3)",
+    "broken_setup": "PipelineWrapper.setup() raised RuntimeError: index file missing: index.bin "
+    "(at pipeline_wrapper.py, line 6)",
+    "no_return": "no_return/pipeline_wrapper.py: Pipeline wrapper is missing a return type for 'run_api' method",
+    "bad_component": "bad_component.yml: Failed to load pipeline from YAML: component 'thing' (type "
+    "not_allowed_module.Thing): Refusing to deserialize a class from module 'not_allowed_module': the module is not "
+    "on the trusted-module allowlist. To trust it, add 'not_allowed_module' to HAYSTACK_DESERIALIZATION_ALLOWLIST "
+    "in the function's environment (comma-separated module names or patterns, e.g. "
+    "'not_allowed_module,other_module.*').",
+}
+
+
+@pytest.mark.parametrize("name", list(BROKEN))
+def test_each_broken_pipeline_answers_503_with_its_reason_and_the_rest_serve(build, invoke, fixture_handler, name):
+    detail = {"detail": f"Pipeline '{name}' failed to load: {BROKEN[name]}"}
+    run = invoke(build("POST", f"/{name}/run", body={}))
+    assert (run.status, run.json()) == (503, detail)
+    status = invoke(build("GET", f"/status/{name}"))
+    assert (status.status, status.json()) == (503, detail)
+    listed = {f["name"]: f["reason"] for f in invoke(build("GET", "/status")).json()["failed"]}
+    assert listed[name] == BROKEN[name]
+    assert_still_serving(fixture_handler, build)

@@ -112,3 +112,9 @@ def test_unknown_init_parameter_says_which(tmp_path):
         "PromptBuilder.__init__() got an unexpected keyword argument 'templat'. Did you mean 'template'?"
     )
     _still_serving(client)
+
+
+def test_yaml_pipeline(build, invoke):
+    reply = invoke(build("POST", "/yaml_echo/run", body={"a": "1", "b": "2"}))
+    assert reply.status == 200
+    assert reply.json() == {"result": {"builder": {"prompt": "1+2"}}}
