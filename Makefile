@@ -83,15 +83,17 @@ build-PipelinesFunction:
 validate: install
 	$(SAM) validate --lint
 
-# What CI checks besides `make test`: the template, a sam build per architecture with the size budget,
-# and the emulator tests against the artifact sam built for this machine's architecture. It builds the
-# project's fixture folder (the examples and a pipeline with a requirements.txt), not the user's pipelines/:
-# `make check` and the deploy's own `make build` cover those.
+# What CI checks besides `make test`: the template, a sam build per architecture with the size budget (each
+# prints its sizes), and the emulator tests against the artifact sam built for this machine's architecture
+# (built last, so it is the one in .aws-sam). It builds the project's fixture folder (the examples and a
+# pipeline with a requirements.txt), not the user's pipelines/: `make check` and the deploy's own
+# `make build` cover those.
 RELEASE_PIPELINES := tests/fixtures/deployed
+OTHER_ARCH := $(if $(filter arm64,$(HOST_ARCH)),x86_64,arm64)
 release-check: install validate
-	$(MAKE) build ARCH=arm64 PIPELINES=$(RELEASE_PIPELINES)
+	$(MAKE) build ARCH=$(OTHER_ARCH) PIPELINES=$(RELEASE_PIPELINES)
 	$(MAKE) build ARCH=$(HOST_ARCH) PIPELINES=$(RELEASE_PIPELINES)
-	LAMBDA_ARTIFACT=$(CURDIR)/.aws-sam/build/PipelinesFunction $(PY) -m pytest tests/infra/test_runtime.py
+	LAMBDA_ARTIFACT=$(CURDIR)/.aws-sam/build/PipelinesFunction $(PY) -m pytest tests/infra/test_runtime.py tests/infra/test_artifact.py
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -6,10 +6,12 @@
    files, resolved together (infra/requirements.py), as manylinux wheels for the target architecture and
    CPython 3.13, whatever machine builds;
 2. `handler/`, `core/`, and the pipelines folder as `pipelines/`;
-3. strip what Lambda never reads (tests, type stubs, C headers and sources, caches);
+3. strip what Lambda never reads (tests, type stubs, C headers and sources, caches, and two distributions
+   the function never imports: UNUSED_ON_LAMBDA);
 4. precompile every module to `.pyc` with this Python 3.13, in `unchecked-hash` mode: /var/task is
    read-only, so without them every cold start compiles everything again, and with timestamp checks a
-   zip's file times could make Python distrust them;
+   zip's file times could make Python distrust them; the largest libraries (BYTECODE_ONLY) ship as
+   bytecode alone;
 5. check the size: past 250 MB unzipped Lambda refuses the package (sam deploy uploads it through S3,
    so there is no zipped limit); the zipped size is reported, with a warning above 50 MB, because
    Lambda downloads and unpacks it at every cold start.
@@ -19,16 +21,18 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import csv
 import io
 import os
 import py_compile
+import re
 import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
-from infra.requirements import conflicts_with_lock, requirement_files
+from infra.requirements import canonical_name, conflicts_with_lock, locked_pins, requirement_files, requirements_in
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCK = ROOT / "requirements.lock"
@@ -62,6 +66,29 @@ BOTOCORE_SERVICES = {
     "sns",
 }
 STRIP_SUFFIXES = {".pyi", ".h", ".c", ".pyx", ".pxd", ".pxi"}
+# In the lock only because another distribution declares them, and never imported on Lambda (checked with a
+# cold start, /run and MCP requests on the built artifact): mcp declares uvicorn for MCPServer.run(), its
+# own HTTP server; click is uvicorn's command line. Present, they cost every cold start: `import httpx`
+# imports click for its CLI (~25 ms CPU here), and sse_starlette imports uvicorn to patch its shutdown. In
+# dependency order; kept when the pipelines folder's requirements name one, or bring a package needing it.
+UNUSED_ON_LAMBDA = ("uvicorn", "click")
+# The largest pure-Python libraries of the lock ship as bytecode only (`x.pyc` where `x.py` was): their
+# sources are about 7 MB of the zipped artifact, downloaded and unpacked at every cold start. Reviewed: none
+# reads its own source at run time (anyio does, to build its lazy exports: it keeps its sources). Tracebacks
+# show file, line and function for their frames, without the line's text. Haystack, our code and the
+# pipelines keep their sources. KEEP_PYTHON_SOURCES=1 (make build) keeps every source.
+BYTECODE_ONLY = {
+    "openai",
+    "networkx",
+    "numpy",
+    "posthog",
+    "aws-lambda-powertools",
+    "pydantic",
+    "botocore",
+    "mcp",
+    "aiohttp",
+}
+TASK_ROOT = "/var/task"  # where Lambda unpacks a zip package: the path sourceless frames name
 
 
 class BudgetExceeded(SystemExit):
@@ -108,6 +135,14 @@ def install_dependencies(target: Path, arch: str, requirements: list[Path] = ())
         )
 
 
+def install_runtime(target: Path, arch: str, requirements: list[Path] = ()) -> int:
+    """The function's third-party packages, as `make check` must see them too: install_dependencies, less the
+    distributions Lambda never imports (unused_distributions). Returns the bytes that removed."""
+    install_dependencies(target, arch, requirements)
+    installed = distributions(target)
+    return sum(remove_distribution(target, installed[name]) for name in unused_distributions(target, requirements))
+
+
 def copy_sources(target: Path, pipelines: Path) -> None:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
     for name in CODE:
@@ -115,6 +150,70 @@ def copy_sources(target: Path, pipelines: Path) -> None:
     if not pipelines.is_dir():
         raise SystemExit(f"the pipelines folder {pipelines} is not a directory (PIPELINES=path)")
     shutil.copytree(pipelines, target / "pipelines", ignore=ignore, dirs_exist_ok=True)
+
+
+def distributions(target: Path) -> dict[str, Path]:
+    """canonical name -> .dist-info folder, of what pip installed into `target`."""
+    found = {}
+    for info in target.glob("*.dist-info"):
+        name = info.name.removesuffix(".dist-info").rsplit("-", 1)[0]
+        found[canonical_name(name)] = info
+    return found
+
+
+def required_names(info: Path) -> set[str]:
+    """Canonical names in the distribution's Requires-Dist lines, whatever their markers (extras included)."""
+    metadata = info / "METADATA"
+    lines = metadata.read_text(errors="replace").splitlines() if metadata.is_file() else []
+    names = set()
+    for line in lines:
+        if line.startswith("Requires-Dist:"):
+            spec = line.removeprefix("Requires-Dist:").strip()
+            names.add(canonical_name(re.match(r"[A-Za-z0-9._-]+", spec).group(0)))
+    return names
+
+
+def unused_distributions(target: Path, requirements: list[Path] = ()) -> list[str]:
+    """The UNUSED_ON_LAMBDA distributions installed in `target` that nothing of the pipelines folder needs:
+    not named by its requirements, not required by a package its requirements brought (not in the lock),
+    nor by another of them that stays."""
+    named = {canonical_name(r.name) for file in requirements for _, r in requirements_in(file)}
+    locked = set(locked_pins(LOCK))
+    installed = distributions(target)
+    kept = {name for name in installed if name not in locked} | (named & set(UNUSED_ON_LAMBDA))
+    unused = []
+    for name in UNUSED_ON_LAMBDA:
+        if name not in installed or name in kept:
+            continue
+        if any(name in required_names(installed[other]) for other in kept if other in installed):
+            kept.add(name)
+        else:
+            unused.append(name)
+    return unused
+
+
+def remove_distribution(target: Path, info: Path) -> int:
+    """Delete the files its RECORD lists (inside `target`), the folders left empty, and its metadata."""
+    removed = 0
+    root = target.resolve()
+    folders = set()
+    for row in csv.reader((info / "RECORD").read_text().splitlines()):
+        path = (target / row[0]).resolve() if row else None
+        if path is None or not path.is_relative_to(root) or not path.is_file():
+            continue
+        removed += path.stat().st_size
+        path.unlink()
+        folders.update(p for p in path.parents if p != root and p.is_relative_to(root))
+    for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
+        cache = folder / "__pycache__"
+        if cache.is_dir() and not any(cache.iterdir()):
+            cache.rmdir()
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+    if info.is_dir():
+        removed += sum(f.stat().st_size for f in info.rglob("*") if f.is_file())
+        shutil.rmtree(info)
+    return removed
 
 
 def strip(target: Path) -> int:
@@ -145,12 +244,38 @@ def strip(target: Path) -> int:
     return removed
 
 
+def bytecode_only_folders(target: Path) -> list[Path]:
+    """Top-level folders whose every module belongs to a BYTECODE_ONLY distribution (unless
+    KEEP_PYTHON_SOURCES is set): a folder shared with another distribution (a namespace) keeps its sources."""
+    if os.environ.get("KEEP_PYTHON_SOURCES", "") not in ("", "0"):
+        return []
+    owners: dict[str, set[str]] = {}
+    for name, info in distributions(target).items():
+        for row in csv.reader((info / "RECORD").read_text().splitlines()):
+            if row and row[0].endswith(".py") and "/" in row[0] and not row[0].startswith(".."):
+                owners.setdefault(row[0].split("/", 1)[0], set()).add(name)
+    return [target / top for top, names in sorted(owners.items()) if names <= BYTECODE_ONLY and top not in SOURCES]
+
+
 def precompile(target: Path) -> None:
     if sys.version_info[:2] != (3, 13):
         raise SystemExit(
             f"build with Python 3.13 (Lambda's python3.13), not {sys.version.split()[0]}: "
             "the .pyc files are only used by the same minor version"
         )
+    for folder in bytecode_only_folders(target):  # x.pyc beside x.py, then without it; frames name /var/task
+        ok = compileall.compile_dir(
+            str(folder),
+            quiet=2,
+            workers=0,
+            legacy=True,
+            ddir=f"{TASK_ROOT}/{folder.name}",
+            invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+        )
+        if not ok:
+            raise SystemExit(f"compileall failed in {folder.name}: a module in the artifact does not compile")
+        for source in folder.rglob("*.py"):
+            source.unlink()
     ok = compileall.compile_dir(
         str(target),
         quiet=2,
@@ -174,8 +299,10 @@ def sizes(target: Path) -> tuple[int, int]:
 
 def check_budget(target: Path) -> tuple[int, int]:
     unzipped, zipped = sizes(target)
+    arch_file = target / "BUILD_ARCH"
+    arch = arch_file.read_text().strip() if arch_file.is_file() else "unknown architecture"
     print(
-        f"artifact {target}: {unzipped / MB:.1f} MB unzipped (Lambda's limit {MAX_UNZIPPED / MB:.0f}), "
+        f"artifact {target} ({arch}): {unzipped / MB:.1f} MB unzipped (Lambda's limit {MAX_UNZIPPED / MB:.0f}), "
         f"{zipped / MB:.1f} MB zipped"
     )
     if unzipped > MAX_UNZIPPED:
@@ -198,9 +325,9 @@ def build(target: Path, arch: str, pipelines: Path | None = None) -> tuple[int, 
     requirements = requirement_files(pipelines)
     if requirements:
         print(f"pipeline requirements: {', '.join(str(f) for f in requirements)}", file=sys.stderr)
-    install_dependencies(target, arch, requirements)
+    removed = install_runtime(target, arch, requirements)
     copy_sources(target, pipelines)
-    removed = strip(target)
+    removed += strip(target)
     print(f"stripped {removed / MB:.1f} MB Lambda never reads", file=sys.stderr)
     precompile(target)
     (target / "BUILD_ARCH").write_text(arch + "\n")

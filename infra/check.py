@@ -75,10 +75,10 @@ def host_arch() -> str:
 
 def runtime_site(requirements: list[Path], arch: str | None = None) -> Path:
     """requirements.lock plus `requirements`, installed for `arch` (default: this machine), cached by content."""
-    from infra.build import LOCK, install_dependencies
+    from infra.build import LOCK, UNUSED_ON_LAMBDA, install_runtime
 
     arch = arch or host_arch()
-    digest = hashlib.sha256(arch.encode() + LOCK.read_bytes())
+    digest = hashlib.sha256(arch.encode() + LOCK.read_bytes() + " ".join(UNUSED_ON_LAMBDA).encode())
     for file in requirements:
         digest.update(b"\0" + file.read_bytes())
     site = CACHE / f"site-{arch}-{digest.hexdigest()[:16]}"
@@ -88,7 +88,7 @@ def runtime_site(requirements: list[Path], arch: str | None = None) -> Path:
     staging = Path(tempfile.mkdtemp(prefix="installing-", dir=CACHE))
     try:
         print(f"installing the Lambda package's dependencies for {arch} into {site.relative_to(ROOT)}", file=sys.stderr)
-        install_dependencies(staging, arch, requirements)
+        install_runtime(staging, arch, requirements)
         for old in CACHE.glob(f"site-{arch}-*"):  # one site per architecture is enough
             shutil.rmtree(old, ignore_errors=True)
         staging.rename(site)

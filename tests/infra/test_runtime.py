@@ -13,30 +13,17 @@ requirements.txt brings (not requirements.lock, not the test venv).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import httpx
 import pytest
 
-from infra.emulator import ARCH, CAN_MOUNT_READ_ONLY, Emulator, free_port
+from infra.emulator import CAN_MOUNT_READ_ONLY, Emulator, free_port
 from infra.lambda_events import http_v2, parse
 from infra.requirements import locked_pins
 from tests.conftest import DEPLOYED, EXAMPLE_PIPELINES, ROOT
 
 DEPLOYED_PIPELINES = sorted([*EXAMPLE_PIPELINES, "humanized"])
-
-
-@pytest.fixture(scope="session")
-def artifact(tmp_path_factory) -> Path:
-    given = os.environ.get("LAMBDA_ARTIFACT")
-    if given:
-        return Path(given)
-    from infra.build import build
-
-    target = tmp_path_factory.mktemp("artifact")
-    build(target, ARCH, DEPLOYED)
-    return target
 
 
 def _files(root: Path) -> set[str]:
