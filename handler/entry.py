@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import time
@@ -15,6 +14,7 @@ from starlette.types import Scope
 
 from core import warmup
 from core.app_services import services_of
+from core.error_reply import error_body
 from core.logs import bind_invocation, clear_invocation, update_invocation
 from core.root_path import RootPathMiddleware
 from core.service import build_service
@@ -103,14 +103,14 @@ class LambdaHandler:
         if kind == "http":
             if problem := malformed(event):
                 logger.warning("Malformed HTTP event (%s): %s", describe(event), problem)
-                return _error_response(400, f"Malformed HTTP event: {problem}", getattr(context, "aws_request_id", ""))
+                return error_result(400, f"Malformed HTTP event: {problem}", getattr(context, "aws_request_id", ""))
             asyncio.set_event_loop(self.loop)
             try:
                 return self.adapter(event, context)
             except Exception as exc:  # Mangum could not build a request from the event
                 logger.exception("Could not handle the HTTP event (%s)", describe(event))
                 detail = f"Malformed HTTP event: {type(exc).__name__}: {exc}"
-                return _error_response(400, detail, getattr(context, "aws_request_id", ""))
+                return error_result(400, detail, getattr(context, "aws_request_id", ""))
         if kind == "keep_warm":
             logger.debug("Keep-warm ping answered without running a pipeline")
             return {"warm": True, "pipelines": len(self.registry.loaded)}
@@ -121,10 +121,11 @@ class LambdaHandler:
         return {"error": UNSUPPORTED}
 
 
-def _error_response(status: int, detail: str, request_id: str) -> dict[str, Any]:
+def error_result(status: int, detail: str, request_id: str) -> dict[str, Any]:
+    """An HTTP error answered without the app (the event could not become a request), as a Lambda result."""
     return {
         "statusCode": status,
         "headers": {"content-type": "application/json", "x-request-id": request_id},
-        "body": json.dumps({"detail": detail}),
+        "body": error_body(detail),
         "isBase64Encoded": False,
     }

@@ -30,7 +30,7 @@ from typing import Any
 
 from core.redact import redact
 from core.request_context import STREAMED
-from handler.entry import LambdaHandler, _error_response
+from handler.entry import LambdaHandler, error_result
 from handler.events import malformed
 
 logger = logging.getLogger("handler.stream")
@@ -207,7 +207,7 @@ class Invocations:
         request_id = getattr(context, "aws_request_id", "")
         if problem := malformed(event):
             logger.warning("Malformed Function URL event: %s", problem)
-            stream.whole(_error_response(400, f"Malformed HTTP event: {problem}", request_id))
+            stream.whole(error_result(400, f"Malformed HTTP event: {problem}", request_id))
             return
         try:
             request = handler.adapter.infer(event, context)
@@ -215,7 +215,7 @@ class Invocations:
         except Exception as exc:  # Mangum could not build a request from the event
             logger.exception("Could not handle the Function URL event")
             detail = f"Malformed HTTP event: {type(exc).__name__}: {exc}"
-            stream.whole(_error_response(400, detail, request_id))
+            stream.whole(error_result(400, detail, request_id))
             return
         scope[STREAMED] = True
         asyncio.set_event_loop(handler.loop)
@@ -248,7 +248,7 @@ async def _run_app(app: Any, scope: dict[str, Any], body: bytes, stream: Streame
     except (Exception, SystemExit) as exc:  # sys.exit() in a wrapper must not end the environment
         if not stream.started:
             logger.exception("The app failed before answering")
-            stream.whole(_error_response(500, "Internal Server Error", request_id))
+            stream.whole(error_result(500, "Internal Server Error", request_id))
         elif stream.finished:  # the deadline ended it, or the app's own 500 went out before it re-raised
             logger.warning("The app failed after its answer had ended: %s", type(exc).__name__, exc_info=exc)
         else:
