@@ -101,16 +101,13 @@ class LambdaHandler:
     def _answer(self, event: Any, context: Any) -> dict[str, Any]:
         kind = classify(event)
         if kind == "http":
-            if problem := malformed(event):
-                logger.warning("Malformed HTTP event (%s): %s", describe(event), problem)
-                return error_result(400, f"Malformed HTTP event: {problem}", getattr(context, "aws_request_id", ""))
+            if refusal := malformed_event_result(event, context):
+                return refusal
             asyncio.set_event_loop(self.loop)
             try:
                 return self.adapter(event, context)
             except Exception as exc:  # Mangum could not build a request from the event
-                logger.exception("Could not handle the HTTP event (%s)", describe(event))
-                detail = f"Malformed HTTP event: {type(exc).__name__}: {exc}"
-                return error_result(400, detail, getattr(context, "aws_request_id", ""))
+                return unreadable_event_result(event, context, exc)
         if kind == "keep_warm":
             logger.debug("Keep-warm ping answered without running a pipeline")
             return {"warm": True, "pipelines": len(self.registry.loaded)}
@@ -119,6 +116,22 @@ class LambdaHandler:
             return {"handled": False, "detail": "EventBridge events run no pipeline: call the HTTP API"}
         logger.error("%s (got %s)", UNSUPPORTED, describe(event))
         return {"error": UNSUPPORTED}
+
+
+def malformed_event_result(event: Any, context: Any) -> dict[str, Any] | None:
+    """The 400 for an HTTP event that lacks what a request needs; None when it has it. Both ways in (this
+    handler and the streaming loop) check an event with it before the app sees it."""
+    if problem := malformed(event):
+        logger.warning("Malformed HTTP event (%s): %s", describe(event), problem)
+        return error_result(400, f"Malformed HTTP event: {problem}", getattr(context, "aws_request_id", ""))
+    return None
+
+
+def unreadable_event_result(event: Any, context: Any, exc: Exception) -> dict[str, Any]:
+    """The 400 for an HTTP event Mangum could not turn into a request (call it inside the `except`)."""
+    logger.exception("Could not handle the HTTP event (%s)", describe(event))
+    detail = f"Malformed HTTP event: {type(exc).__name__}: {exc}"
+    return error_result(400, detail, getattr(context, "aws_request_id", ""))
 
 
 def error_result(status: int, detail: str, request_id: str) -> dict[str, Any]:

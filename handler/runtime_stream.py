@@ -30,8 +30,7 @@ from typing import Any
 
 from core.redact import redact
 from core.request_context import STREAMED
-from handler.entry import LambdaHandler, error_result
-from handler.events import malformed
+from handler.entry import LambdaHandler, error_result, malformed_event_result, unreadable_event_result
 
 logger = logging.getLogger("handler.stream")
 
@@ -205,17 +204,14 @@ class Invocations:
     def _stream(self, stream: StreamedResponse, event: dict[str, Any], context: Any) -> None:
         handler = self.handler
         request_id = getattr(context, "aws_request_id", "")
-        if problem := malformed(event):
-            logger.warning("Malformed Function URL event: %s", problem)
-            stream.whole(error_result(400, f"Malformed HTTP event: {problem}", request_id))
+        if refusal := malformed_event_result(event, context):
+            stream.whole(refusal)
             return
         try:
             request = handler.adapter.infer(event, context)
             scope, body = request.scope, request.body
         except Exception as exc:  # Mangum could not build a request from the event
-            logger.exception("Could not handle the Function URL event")
-            detail = f"Malformed HTTP event: {type(exc).__name__}: {exc}"
-            stream.whole(error_result(400, detail, request_id))
+            stream.whole(unreadable_event_result(event, context, exc))
             return
         scope[STREAMED] = True
         asyncio.set_event_loop(handler.loop)
