@@ -7,14 +7,6 @@ import uuid
 from typing import Any
 
 
-def _text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):  # multimodal parts: the text ones, in order
-        return "\n".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
-    return "" if content is None else str(content)
-
-
 def _role(message: Any) -> str:
     """'user', 'assistant', ... for an OpenAI dict, a pydantic message or a Haystack `ChatMessage`."""
     role = message.get("role") if isinstance(message, dict) else getattr(message, "role", None)
@@ -25,17 +17,22 @@ def is_user_message(message: Any) -> bool:
     return _role(message) == "user"
 
 
-def get_last_user_message(messages: list[Any]) -> str | None:
-    """The text of the last user message (OpenAI dicts or Haystack `ChatMessage`s), or None."""
+def get_content(message: Any) -> Any:
+    """A message's `content` as it was sent, as Hayhooks returns it: a string, or the list of parts of a
+    multimodal message, "" when there is none. A Haystack `ChatMessage` (which Hayhooks' helper does
+    not take) gives its text."""
+    if isinstance(message, dict):
+        return message.get("content", "")
+    if hasattr(message, "_content"):  # a Haystack ChatMessage
+        return message.text or ""
+    return getattr(message, "content", None) or ""  # an OpenAI SDK / pydantic message
+
+
+def get_last_user_message(messages: list[Any]) -> Any:
+    """The content of the last user message (`get_content`), or None when there is no user message."""
     for message in reversed(messages):
-        if not is_user_message(message):
-            continue
-        if isinstance(message, dict):
-            return _text(message.get("content"))
-        text = getattr(message, "text", None)  # a Haystack ChatMessage
-        if text is None and not hasattr(message, "_content"):
-            text = _text(getattr(message, "content", None))  # an OpenAI SDK / pydantic message
-        return text or ""
+        if is_user_message(message):
+            return get_content(message)
     return None
 
 

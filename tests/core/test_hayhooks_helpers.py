@@ -19,6 +19,7 @@ from core import (
     is_user_message,
 )
 from core.loader import load_registry
+from core.messages import get_content
 from core.settings import Settings
 from tests.conftest import FIXTURE_PIPELINES, fixture_settings
 
@@ -72,6 +73,33 @@ def test_user_message_helpers_accept_dicts_and_chat_messages():
     assert not is_user_message(ChatMessage.from_assistant("x"))
     assert get_last_user_message([ChatMessage.from_user("hello"), ChatMessage.from_assistant("hi")]) == "hello"
     assert get_last_user_message([{"role": "assistant", "content": "x"}]) is None
+
+
+def test_last_user_message_is_the_content_as_sent_like_hayhooks():
+    # Hayhooks 2.1.0 hands back the content untouched: a multimodal message's list of parts, None as None
+    parts = [{"type": "text", "text": "x"}, {"type": "image_url", "image_url": {"url": "u"}}]
+    assert get_last_user_message([{"role": "user", "content": parts}]) == parts
+    assert get_last_user_message([{"role": "user", "content": None}]) is None
+    assert get_last_user_message([{"role": "user"}]) == ""
+    assert get_last_user_message([{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}]) == "a"
+    assert get_last_user_message([]) is None
+    assert get_content({"role": "user", "content": parts}) == parts and get_content(ChatMessage.from_user("t")) == "t"
+
+
+def test_hayhooks_pipelines_utils_names_all_resolve():
+    import importlib
+
+    from core import hayhooks_alias
+
+    hayhooks_alias.install()
+    utils = importlib.import_module("hayhooks.server.pipelines.utils")
+    public = (  # hayhooks.server.pipelines.utils.__all__ in Hayhooks 2.1.0, written out
+        "OnPipelineEnd OnReasoning OnToolCallEnd OnToolCallStart ToolCallbackReturn async_streaming_generator "
+        "chat_messages_from_openai_response coerce_pipeline_inputs find_all_streaming_components get_content "
+        "get_input_files get_last_user_input_text get_last_user_message is_streaming_component is_user_message "
+        "parse_streaming_components_setting streaming_generator"
+    ).split()
+    assert [name for name in public if not hasattr(utils, name)] == []
 
 
 # -- coerce_pipeline_inputs --------------------------------------------------------------------------------
