@@ -29,7 +29,7 @@ import time
 from typing import Any
 
 from core.redact import redact
-from core.request_context import STREAMED
+from core.request_context import STREAM_FAILURE, STREAMED
 from handler.entry import LambdaHandler, error_result, malformed_event_result, unreadable_event_result
 
 logger = logging.getLogger("handler.stream")
@@ -105,8 +105,7 @@ class StreamedResponse:
                 if not self._at_boundary:
                     self._chunk(b"\n\n")  # end the event the app left open
                 self._chunk(b"event: error\ndata: " + json.dumps({"error": error}).encode() + b"\n\n")
-            body = {"errorMessage": message, "errorType": error_type, "stackTrace": []}
-            self._finish({ERROR_TYPE: error_type, ERROR_BODY: base64.b64encode(json.dumps(body).encode()).decode()})
+            self._finish(_error_trailers(error_type, message))
 
     def whole(self, response: dict[str, Any]) -> None:
         """A buffered answer (a dict as `lambda_handler` returns it) sent in the streaming format."""
@@ -163,6 +162,20 @@ class StreamedResponse:
                     idle = 0
                 waits.append(self.keepalive_s - idle)
             self._done.wait(max(min(waits), 0.01))
+
+
+def _error_trailers(error_type: str, message: str) -> dict[str, str]:
+    """Lambda's trailers for a stream that failed after its status went out: Lambda counts a function error."""
+    body = {"errorMessage": message, "errorType": error_type, "stackTrace": []}
+    return {ERROR_TYPE: error_type, ERROR_BODY: base64.b64encode(json.dumps(body).encode()).decode()}
+
+
+def _failure_trailers(failure: BaseException | None) -> dict[str, str] | None:
+    """The trailers for a failure the app itself ended the body on (an SSE error event), if there was one."""
+    if failure is None:
+        return None
+    cause = failure.__cause__ or failure  # the wrapper's own exception, not the invoker's PipelineFailed around it
+    return _error_trailers(type(cause).__name__, f"Pipeline execution failed: {redact(str(cause))}")
 
 
 def _prelude(status: int, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
@@ -236,7 +249,7 @@ async def _run_app(app: Any, scope: dict[str, Any], body: bytes, stream: Streame
         elif message["type"] == "http.response.body":
             stream.write(message.get("body", b""))
             if not message.get("more_body", False):
-                stream.finish()
+                stream.finish(_failure_trailers(scope.get(STREAM_FAILURE)))
                 answered.set()
 
     try:

@@ -1,5 +1,5 @@
 """The Runtime API loop (handler/runtime_loop.py), started as the exec wrapper starts it, against a fake
-Runtime API that records when each part of a streamed answer arrives (tests/fake_runtime_api.py)."""
+Runtime API that records when each part of a streamed answer arrives (infra/fake_runtime_api.py)."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from handler.entry import LambdaHandler
+from infra.fake_runtime_api import FakeRuntimeAPI, Invocation
 from infra.lambda_events import Context, function_url, http_v2
 from tests.conftest import FIXTURE_PIPELINES, FIXTURE_PYTHON_PATH, ROOT, fixture_settings
-from tests.fake_runtime_api import FakeRuntimeAPI, Invocation
 from tests.handler.test_event_fuzz import OTHER_EVENTS, hostile_events, mutated_http_events
 
 STREAMING_PIPELINES = Path(__file__).resolve().parent.parent / "fixtures" / "streaming"
@@ -171,6 +171,10 @@ def test_a_chat_stream_that_fails_ends_with_the_openai_error_event(streaming_loo
     data = sse_data(invocation.body())
     assert [json.loads(d)["choices"][0]["delta"].get("content") for d in data[:2]] == ["token0 ", "token1 "]
     assert "dropped" in json.loads(data[-1])["error"]["message"]
+    # the app ended the body with its error event; Lambda still hears of the failure
+    assert invocation.trailers["lambda-runtime-function-error-type"] == "RuntimeError"
+    error = json.loads(base64.b64decode(invocation.trailers["lambda-runtime-function-error-body"]))
+    assert error["errorMessage"] == "Pipeline execution failed: the model connection dropped"
 
 
 def test_the_stream_ends_cleanly_before_the_function_times_out(streaming_loop):
