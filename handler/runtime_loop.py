@@ -5,7 +5,7 @@ Started by `handler/runtime-loop` (the `AWS_LAMBDA_EXEC_WRAPPER`), which runs th
 import *is* the cold start, which must happen inside the loop so that its failure is posted to
 `/runtime/init/error` as the managed runtime does.
 
-It does what awslambdaric's loop does, with the standard library's `http.client` only: the runtime's log
+It does what awslambdaric's loop does, with the standard library only (HTTP/1.1 on a socket): the runtime's log
 handler (when /var/runtime has it), init errors, `GET /invocation/next` and its headers (request id,
 deadline, function ARN, trace id into `_X_AMZN_TRACE_ID`, client context, Cognito identity), a context
 object, `/response` and `/error` posts, and SnapStart's before-snapshot and after-restore hooks.
@@ -18,9 +18,9 @@ which forks workers and buffers; so does any handler other than `handler.lambda_
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
+import socket
 import sys
 import time
 import traceback
@@ -31,41 +31,109 @@ ERROR_TYPE = "Lambda-Runtime-Function-Error-Type"
 OUR_HANDLER = "handler.lambda_handler"
 
 
+class Headers(dict):
+    """Response headers by lower-cased name; `get` takes any case."""
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return dict.get(self, name.lower(), default)
+
+
 class RuntimeAPI:
-    """The Runtime API over one keep-alive connection (Lambda serves one request at a time on it)."""
+    """The Runtime API over one persistent keep-alive socket, HTTP/1.1 spoken directly (as awslambdaric's C
+    client does): http.client's message parsing was most of the loop's own time per invocation. Lambda
+    serves one request at a time on it; a streamed answer writes its body chunks straight to the socket."""
 
     def __init__(self, address: str) -> None:
-        self.address = address
-        self.connection = http.client.HTTPConnection(address)
+        host, _, port = address.rpartition(":")
+        self.address = (host.encode("ascii"), int(port))  # bytes: a str host would import the idna codec
+        self.host = address.encode("ascii")
+        self.sock: socket.socket | None = None
+        self.reader: Any = None
 
-    def request(self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None):
-        try:
-            self.connection.request(method, path, body, headers or {})
-            response = self.connection.getresponse()
-            return response, response.read()
-        except (OSError, http.client.HTTPException):
-            self.connection.close()  # a dropped keep-alive connection: once more on a new one
-            self.connection.request(method, path, body, headers or {})
-            response = self.connection.getresponse()
-            return response, response.read()
+    def _connect(self) -> None:
+        self.sock = socket.create_connection(self.address)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # each chunk out as written
+        self.reader = self.sock.makefile("rb")
 
-    def next(self) -> tuple[http.client.HTTPMessage, bytes]:
-        response, body = self.request("GET", f"{API}/invocation/next")
-        if response.status != 200:
-            raise RuntimeError(f"GET /invocation/next answered {response.status}: {body[:200]!r}")
-        return response.headers, body
+    def close(self) -> None:
+        if self.sock is not None:
+            self.reader.close()
+            self.sock.close()
+        self.sock = self.reader = None
+
+    def send_head(self, method: str, path: str, headers: dict[str, str], body: bytes = b"") -> None:
+        """A request's line and headers (and a whole body, in the same write)."""
+        if self.sock is None:
+            self._connect()
+        lines = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        self.sock.sendall(
+            b"%s %s HTTP/1.1\r\nHost: %s\r\n%s\r\n%s"
+            % (method.encode(), path.encode(), self.host, lines.encode(), body)
+        )
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def read_response(self) -> tuple[int, Headers, bytes]:
+        reader = self.reader
+        status_line = reader.readline()
+        if not status_line:
+            raise ConnectionError("the Runtime API closed the connection")
+        status = int(status_line.split(None, 2)[1])
+        headers = Headers()
+        while (line := reader.readline()) not in (b"\r\n", b"\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            headers[name.strip().lower()] = value.strip()
+        if "content-length" in headers:
+            body = reader.read(int(headers["content-length"]))
+        elif headers.get("transfer-encoding", "").lower() == "chunked":
+            body = self._read_chunked()
+        else:
+            body = reader.read()  # the body ends with the connection
+            headers["connection"] = "close"
+        if headers.get("connection", "").lower() == "close":
+            self.close()
+        return status, headers, body
+
+    def _read_chunked(self) -> bytes:
+        parts = []
+        while size := int(self.reader.readline().split(b";")[0], 16):
+            parts.append(self.reader.read(size))
+            self.reader.readline()
+        while self.reader.readline() not in (b"\r\n", b"\n", b""):  # trailers
+            pass
+        return b"".join(parts)
+
+    def request(self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None):
+        head = {"Content-Length": str(len(body))} if method == "POST" else {}
+        head.update(headers or {})
+        for attempt in (1, 2):
+            try:
+                self.send_head(method, path, head, body)
+                return self.read_response()
+            except OSError:
+                self.close()  # a dropped keep-alive connection: once more on a new one
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def next(self) -> tuple[Headers, bytes]:
+        status, headers, body = self.request("GET", f"{API}/invocation/next")
+        if status != 200:
+            raise RuntimeError(f"GET /invocation/next answered {status}: {body[:200]!r}")
+        return headers, body
 
     def respond(self, request_id: str, payload: bytes, content_type: str = "application/json") -> None:
-        response, body = self.request(
+        status, _, body = self.request(
             "POST", f"{API}/invocation/{request_id}/response", payload, {"Content-Type": content_type}
         )
-        if response.status != 202:  # e.g. 413 for a payload over 6 MB: logged, the loop goes on
-            print(f"POST /response for {request_id} answered {response.status}: {body[:300]!r}", file=sys.stderr)
+        if status != 202:  # e.g. 413 for a payload over 6 MB: logged, the loop goes on
+            print(f"POST /response for {request_id} answered {status}: {body[:300]!r}", file=sys.stderr)
 
     def error(self, path: str, error: dict[str, Any], error_type: str | None = None) -> int:
         headers = {ERROR_TYPE: error_type or error["errorType"], "Content-Type": "application/json"}
-        response, _ = self.request("POST", f"{API}/{path}", json.dumps(error).encode(), headers)
-        return response.status
+        status, _, _ = self.request("POST", f"{API}/{path}", json.dumps(error).encode(), headers)
+        return status
 
 
 class LambdaContext:
@@ -166,9 +234,9 @@ def _snapstart(api: RuntimeAPI) -> None:
         while hooks:  # last registered runs first, as awslambdaric does
             function, args, kwargs = hooks.pop()
             function(*args, **kwargs)
-        response, body = api.request("GET", f"{API}/restore/next")
-        if response.status != 200:
-            raise RuntimeError(f"GET /restore/next answered {response.status}: {body[:200]!r}")
+        status, _, body = api.request("GET", f"{API}/restore/next")
+        if status != 200:
+            raise RuntimeError(f"GET /restore/next answered {status}: {body[:200]!r}")
     except Exception as exc:
         _log_error(exc)
         api.error("init/error", error_result(exc), "Runtime.BeforeSnapshotError")

@@ -288,3 +288,59 @@ def test_managed_instances_hand_over_to_the_runtimes_own_loop(tmp_path):
         finally:
             stop(process)
     assert marker.read_text() == "['extra']"
+
+
+# -- the Runtime API client's HTTP/1.1 ------------------------------------------------------------------
+
+
+def _one_answer_server(answer: bytes) -> tuple[str, list[bytes]]:
+    """A loopback server that reads one request head and sends `answer` (then closes); returns its address and
+    the request heads it got."""
+    import socket
+    import threading
+
+    server = socket.create_server(("127.0.0.1", 0))
+    heads: list[bytes] = []
+
+    def serve() -> None:
+        connection, _ = server.accept()
+        with connection, server:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += connection.recv(65536)
+            heads.append(data)
+            connection.sendall(answer)
+
+    threading.Thread(target=serve, daemon=True).start()
+    return f"127.0.0.1:{server.getsockname()[1]}", heads
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b'HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: abc\r\nContent-Length: 11\r\n\r\n{"a": "b"}\n',
+        b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: abc\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b'4\r\n{"a"\r\n7;ext=1\r\n: "b"}\n\r\n0\r\nX-Trailer: t\r\n\r\n',
+        b'HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: abc\r\nConnection: close\r\n\r\n{"a": "b"}\n',
+    ],
+    ids=["content-length", "chunked", "until-close"],
+)
+def test_the_client_reads_each_http_framing(answer):
+    from handler.runtime_loop import RuntimeAPI
+
+    address, heads = _one_answer_server(answer)
+    api = RuntimeAPI(address)
+    headers, body = api.next()
+    assert headers.get("Lambda-Runtime-Aws-Request-Id") == headers.get("lambda-runtime-aws-request-id") == "abc"
+    assert json.loads(body) == {"a": "b"}
+    assert heads[0].startswith(b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: 127.0.0.1:")
+    if b"Connection: close" in answer or (b"chunked" not in answer and b"Content-Length" not in answer):
+        assert api.sock is None  # closed: the next request opens a new connection
+
+
+def test_a_refused_next_is_an_error():
+    from handler.runtime_loop import RuntimeAPI
+
+    address, _ = _one_answer_server(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\n\r\noops")
+    with pytest.raises(RuntimeError, match="answered 500: b'oops'"):
+        RuntimeAPI(address).next()
