@@ -12,8 +12,9 @@ object, `/response` and `/error` posts, and SnapStart's before-snapshot and afte
 Function URL events are answered streamed (handler/runtime_stream.py); every other event through
 `handler.lambda_handler` and a normal `/response`.
 
-On Lambda Managed Instances (`AWS_LAMBDA_MAX_CONCURRENCY` set) it hands over to the runtime's own loop,
-which forks workers and buffers; so does any handler other than `handler.lambda_handler`.
+On Lambda Managed Instances (`AWS_LAMBDA_MAX_CONCURRENCY` set) it forks that many workers before the init,
+each serving one invocation at a time, as the runtime's own loop does. Any handler other than
+`handler.lambda_handler` is handed over to the runtime's own loop.
 """
 
 from __future__ import annotations
@@ -260,10 +261,17 @@ def _log_error(exc: BaseException) -> None:
 
 def main(argv: list[str]) -> None:
     """`argv`: what the runtime's bootstrap gave the wrapper after the interpreter (its own script)."""
-    if os.environ.get("AWS_LAMBDA_MAX_CONCURRENCY"):
-        _hand_over(argv, "Lambda Managed Instances (AWS_LAMBDA_MAX_CONCURRENCY)")
     if os.environ.get("_HANDLER", OUR_HANDLER) != OUR_HANDLER:
         _hand_over(argv, f"the handler is {os.environ['_HANDLER']!r}, not {OUR_HANDLER}")
+    workers = os.environ.get("AWS_LAMBDA_MAX_CONCURRENCY")
+    if workers:
+        _serve_in_workers(int(workers))
+    else:
+        _serve(several=False)
+
+
+def _serve(*, several: bool) -> None:
+    """Init, then invocations one at a time, for ever. `several`: one of Managed Instances' workers."""
     api = RuntimeAPI(os.environ["AWS_LAMBDA_RUNTIME_API"])
     _task_paths()
     runtime = None
@@ -276,14 +284,70 @@ def main(argv: list[str]) -> None:
     except BaseException as exc:  # SystemExit from a pipeline's import included: Lambda must hear of it
         _log_error(exc)
         status = api.error("init/error", error_result(exc))
-        if status != 202:
+        if status != 202 and not (several and status == 403):  # 403: another worker reported it first
             print(f"POST /init/error answered {status}", file=sys.stderr)
         sys.exit(1)
     if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
         _snapstart(api)
     invocations = Invocations(api, lambda_handler)
     while True:
-        serve(api, invocations, *api.next(), runtime)
+        if not several:
+            serve(api, invocations, *api.next(), runtime)
+            continue
+        try:  # as awslambdaric's workers: a failed Runtime API call is logged, and the worker goes on
+            serve(api, invocations, *_next_with_retries(api), runtime)
+        except OSError as exc:
+            _log_error(exc)
+
+
+def _next_with_retries(api: RuntimeAPI) -> tuple[Headers, bytes]:
+    delay = 0.1
+    for attempt in range(5):  # awslambdaric's: 5 attempts, 0.1 s apart at first, doubling
+        try:
+            return api.next()
+        except (OSError, RuntimeError):
+            if attempt == 4:
+                raise
+            api.close()
+            time.sleep(delay)
+            delay *= 2
+    raise AssertionError("unreachable")
+
+
+def _serve_in_workers(count: int) -> None:
+    """Lambda Managed Instances: `count` worker processes, each serving one invocation at a time, as the
+    runtime's own loop does. Forked before the init, so each has its own app, event loop and Runtime API
+    connection, and the parent holds no sockets or threads a fork could copy half-way."""
+    children = []
+    for _ in range(count):
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                _worker_output()
+                _serve(several=True)
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 1
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        children.append(pid)
+    codes = [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in children]
+    sys.exit(next((code for code in codes if code), 0))  # the first failed worker's status
+
+
+def _worker_output() -> None:
+    """A worker's stdout and stderr to the socket Managed Instances gives for its logs, when it gives one."""
+    path = os.environ.get("_LAMBDA_TELEMETRY_LOG_FD_PROVIDER_SOCKET")
+    if not path:
+        return
+    for fd in (1, 2):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as log:
+            log.connect(path)
+            os.dup2(log.fileno(), fd)
 
 
 def serve(api: RuntimeAPI, answer: Any, headers: Any, body: bytes, runtime: Any = None) -> None:

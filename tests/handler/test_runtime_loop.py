@@ -277,17 +277,60 @@ def test_an_init_failure_is_posted_and_ends_the_process(tmp_path):
         assert headers["Lambda-Runtime-Function-Error-Type"] == error["errorType"]
 
 
-def test_managed_instances_hand_over_to_the_runtimes_own_loop(tmp_path):
+def test_another_handler_is_handed_over_to_the_runtimes_own_loop(tmp_path):
     marker = tmp_path / "handed-over"
     runtime = tmp_path / "bootstrap.py"
     runtime.write_text(f"import sys, pathlib; pathlib.Path({str(marker)!r}).write_text(repr(sys.argv[1:]))\n")
     with FakeRuntimeAPI() as api:
-        process = start_loop(api, STREAMING_PIPELINES, str(runtime), "extra", AWS_LAMBDA_MAX_CONCURRENCY="4")
+        process = start_loop(api, STREAMING_PIPELINES, str(runtime), "extra", _HANDLER="app.handler")
         try:
             assert process.wait(60) == 0
         finally:
             stop(process)
     assert marker.read_text() == "['extra']"
+
+
+def test_managed_instances_serve_that_many_invocations_at_once():
+    """AWS_LAMBDA_MAX_CONCURRENCY=3: three workers, each its own init, each one invocation at a time."""
+    with FakeRuntimeAPI() as api:
+        process = start_loop(api, STREAMING_PIPELINES, AWS_LAMBDA_MAX_CONCURRENCY="3")
+        try:
+            for _ in range(3):  # every worker has finished its init and waits for work
+                api.invoke(function_url("GET", "/status")).wait(180)
+            deadline = time.monotonic() + 180
+            while len(api.polled) < 6 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            slow = [
+                api.invoke(function_url("POST", "/tokens/run", body={"count": 4, "delay": 0.4})),
+                api.invoke(http_v2("POST", "/tokens/run", body={"count": 4, "delay": 0.4})),
+                api.invoke(function_url("POST", "/v1/chat/completions", body=chat_body(count=4, delay=0.4))),
+            ]
+            for invocation in slow:
+                invocation.wait(60)
+            fourth = api.invoke(function_url("GET", "/status")).wait(60)
+            assert process.poll() is None
+        finally:
+            stop(process)
+    # all three were handed out before any was answered: served side by side, not one after another
+    assert max(i.handed_out for i in slow) < min(i.answered for i in slow)
+    assert slow[0].body() == b"token0 token1 token2 token3 "
+    assert slow[0].streamed and not slow[1].streamed
+    assert json.loads(slow[1].payload)["body"] == "token0 token1 token2 token3 "
+    assert chat_tokens(slow[2].body()) == [f"token{i} " for i in range(4)]
+    times = [at for at, data in slow[2].body_times() if b"token" in data]
+    assert times[0] <= 0.4 * times[-1]  # still streamed, token by token
+    assert fourth.prelude()["statusCode"] == 200
+
+
+def test_managed_instances_report_an_init_failure_and_end(tmp_path):
+    with FakeRuntimeAPI() as api:
+        process = start_loop(api, tmp_path / "missing", AWS_LAMBDA_MAX_CONCURRENCY="2")
+        try:
+            assert process.wait(120) == 1  # the parent ends once every worker has, failed as they did
+        finally:
+            stop(process)
+    assert len(api.init_errors) == 2  # each worker's (Lambda answers the second with 403)
+    assert all("is not a directory" in error["errorMessage"] for _, error in api.init_errors)
 
 
 # -- the Runtime API client's HTTP/1.1 ------------------------------------------------------------------
