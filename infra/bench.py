@@ -643,6 +643,13 @@ def loop_rows(loop: dict[str, dict[str, float]]) -> list[Row]:
             warm["ratio"] <= 1.0,
             f"{warm['loop_ms']:.3f} ms vs {warm['awslambdaric_ms']:.3f} ms per buffered request (fake Runtime API)",
         ),
+        (
+            "warm CPU: loop / awslambdaric",
+            f"{warm['cpu_ratio']:.2f}",
+            "<= 1.00",
+            warm["cpu_ratio"] <= 1.0,
+            f"{warm['loop_cpu_ms']:.2f} ms vs {warm['awslambdaric_cpu_ms']:.2f} ms of CPU per request",
+        ),
     ]
 
 
