@@ -93,7 +93,7 @@ OTHER_ARCH := $(if $(filter arm64,$(HOST_ARCH)),x86_64,arm64)
 release-check: install validate
 	$(MAKE) build ARCH=$(OTHER_ARCH) PIPELINES=$(RELEASE_PIPELINES)
 	$(MAKE) build ARCH=$(HOST_ARCH) PIPELINES=$(RELEASE_PIPELINES)
-	LAMBDA_ARTIFACT=$(CURDIR)/.aws-sam/build/PipelinesFunction $(PY) -m pytest tests/infra/test_runtime.py tests/infra/test_artifact.py
+	LAMBDA_ARTIFACT=$(CURDIR)/.aws-sam/build/PipelinesFunction $(PY) -m pytest tests/infra/test_runtime.py tests/infra/test_artifact.py tests/infra/test_runtime_streaming.py
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -17,6 +17,9 @@ INIT_WARM_UP_KEY = "haystack_lambda.init_warm_up"
 # ASGI scope key set by the streaming Runtime API loop (handler/runtime_stream.py): this answer streams, up to
 # 200 MB, so it is neither held by the Lambda response guard nor drained by the routes
 STREAMED = "haystack_lambda.streaming"
+# ASGI scope key a streamed answer sets when the stream failed half-way but the app ended the body itself (an
+# SSE error event): the exception, so the loop can still end the stream with Lambda's error trailers
+STREAM_FAILURE = "haystack_lambda.stream_failure"
 
 # the pipeline the current request runs, for whoever needs it below the route (log lines, trace spans)
 current_pipeline: ContextVar[str | None] = ContextVar("current_pipeline", default=None)

@@ -5,22 +5,23 @@ Started by `handler/runtime-loop` (the `AWS_LAMBDA_EXEC_WRAPPER`), which runs th
 import *is* the cold start, which must happen inside the loop so that its failure is posted to
 `/runtime/init/error` as the managed runtime does.
 
-It does what awslambdaric's loop does, with the standard library's `http.client` only: the runtime's log
+It does what awslambdaric's loop does, with the standard library only (HTTP/1.1 on a socket): the runtime's log
 handler (when /var/runtime has it), init errors, `GET /invocation/next` and its headers (request id,
 deadline, function ARN, trace id into `_X_AMZN_TRACE_ID`, client context, Cognito identity), a context
 object, `/response` and `/error` posts, and SnapStart's before-snapshot and after-restore hooks.
 Function URL events are answered streamed (handler/runtime_stream.py); every other event through
 `handler.lambda_handler` and a normal `/response`.
 
-On Lambda Managed Instances (`AWS_LAMBDA_MAX_CONCURRENCY` set) it hands over to the runtime's own loop,
-which forks workers and buffers; so does any handler other than `handler.lambda_handler`.
+On Lambda Managed Instances (`AWS_LAMBDA_MAX_CONCURRENCY` set) it forks that many workers before the init,
+each serving one invocation at a time, as the runtime's own loop does. Any handler other than
+`handler.lambda_handler` is handed over to the runtime's own loop.
 """
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
+import socket
 import sys
 import time
 import traceback
@@ -31,41 +32,109 @@ ERROR_TYPE = "Lambda-Runtime-Function-Error-Type"
 OUR_HANDLER = "handler.lambda_handler"
 
 
+class Headers(dict):
+    """Response headers by lower-cased name; `get` takes any case."""
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return dict.get(self, name.lower(), default)
+
+
 class RuntimeAPI:
-    """The Runtime API over one keep-alive connection (Lambda serves one request at a time on it)."""
+    """The Runtime API over one persistent keep-alive socket, HTTP/1.1 spoken directly (as awslambdaric's C
+    client does): http.client's message parsing was most of the loop's own time per invocation. Lambda
+    serves one request at a time on it; a streamed answer writes its body chunks straight to the socket."""
 
     def __init__(self, address: str) -> None:
-        self.address = address
-        self.connection = http.client.HTTPConnection(address)
+        host, _, port = address.rpartition(":")
+        self.address = (host.encode("ascii"), int(port))  # bytes: a str host would import the idna codec
+        self.host = address.encode("ascii")
+        self.sock: socket.socket | None = None
+        self.reader: Any = None
 
-    def request(self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None):
-        try:
-            self.connection.request(method, path, body, headers or {})
-            response = self.connection.getresponse()
-            return response, response.read()
-        except (OSError, http.client.HTTPException):
-            self.connection.close()  # a dropped keep-alive connection: once more on a new one
-            self.connection.request(method, path, body, headers or {})
-            response = self.connection.getresponse()
-            return response, response.read()
+    def _connect(self) -> None:
+        self.sock = socket.create_connection(self.address)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # each chunk out as written
+        self.reader = self.sock.makefile("rb")
 
-    def next(self) -> tuple[http.client.HTTPMessage, bytes]:
-        response, body = self.request("GET", f"{API}/invocation/next")
-        if response.status != 200:
-            raise RuntimeError(f"GET /invocation/next answered {response.status}: {body[:200]!r}")
-        return response.headers, body
+    def close(self) -> None:
+        if self.sock is not None:
+            self.reader.close()
+            self.sock.close()
+        self.sock = self.reader = None
+
+    def send_head(self, method: str, path: str, headers: dict[str, str], body: bytes = b"") -> None:
+        """A request's line and headers (and a whole body, in the same write)."""
+        if self.sock is None:
+            self._connect()
+        lines = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        self.sock.sendall(
+            b"%s %s HTTP/1.1\r\nHost: %s\r\n%s\r\n%s"
+            % (method.encode(), path.encode(), self.host, lines.encode(), body)
+        )
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def read_response(self) -> tuple[int, Headers, bytes]:
+        reader = self.reader
+        status_line = reader.readline()
+        if not status_line:
+            raise ConnectionError("the Runtime API closed the connection")
+        status = int(status_line.split(None, 2)[1])
+        headers = Headers()
+        while (line := reader.readline()) not in (b"\r\n", b"\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            headers[name.strip().lower()] = value.strip()
+        if "content-length" in headers:
+            body = reader.read(int(headers["content-length"]))
+        elif headers.get("transfer-encoding", "").lower() == "chunked":
+            body = self._read_chunked()
+        else:
+            body = reader.read()  # the body ends with the connection
+            headers["connection"] = "close"
+        if headers.get("connection", "").lower() == "close":
+            self.close()
+        return status, headers, body
+
+    def _read_chunked(self) -> bytes:
+        parts = []
+        while size := int(self.reader.readline().split(b";")[0], 16):
+            parts.append(self.reader.read(size))
+            self.reader.readline()
+        while self.reader.readline() not in (b"\r\n", b"\n", b""):  # trailers
+            pass
+        return b"".join(parts)
+
+    def request(self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None):
+        head = {"Content-Length": str(len(body))} if method == "POST" else {}
+        head.update(headers or {})
+        for attempt in (1, 2):
+            try:
+                self.send_head(method, path, head, body)
+                return self.read_response()
+            except OSError:
+                self.close()  # a dropped keep-alive connection: once more on a new one
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def next(self) -> tuple[Headers, bytes]:
+        status, headers, body = self.request("GET", f"{API}/invocation/next")
+        if status != 200:
+            raise RuntimeError(f"GET /invocation/next answered {status}: {body[:200]!r}")
+        return headers, body
 
     def respond(self, request_id: str, payload: bytes, content_type: str = "application/json") -> None:
-        response, body = self.request(
+        status, _, body = self.request(
             "POST", f"{API}/invocation/{request_id}/response", payload, {"Content-Type": content_type}
         )
-        if response.status != 202:  # e.g. 413 for a payload over 6 MB: logged, the loop goes on
-            print(f"POST /response for {request_id} answered {response.status}: {body[:300]!r}", file=sys.stderr)
+        if status != 202:  # e.g. 413 for a payload over 6 MB: logged, the loop goes on
+            print(f"POST /response for {request_id} answered {status}: {body[:300]!r}", file=sys.stderr)
 
     def error(self, path: str, error: dict[str, Any], error_type: str | None = None) -> int:
         headers = {ERROR_TYPE: error_type or error["errorType"], "Content-Type": "application/json"}
-        response, _ = self.request("POST", f"{API}/{path}", json.dumps(error).encode(), headers)
-        return response.status
+        status, _, _ = self.request("POST", f"{API}/{path}", json.dumps(error).encode(), headers)
+        return status
 
 
 class LambdaContext:
@@ -166,9 +235,9 @@ def _snapstart(api: RuntimeAPI) -> None:
         while hooks:  # last registered runs first, as awslambdaric does
             function, args, kwargs = hooks.pop()
             function(*args, **kwargs)
-        response, body = api.request("GET", f"{API}/restore/next")
-        if response.status != 200:
-            raise RuntimeError(f"GET /restore/next answered {response.status}: {body[:200]!r}")
+        status, _, body = api.request("GET", f"{API}/restore/next")
+        if status != 200:
+            raise RuntimeError(f"GET /restore/next answered {status}: {body[:200]!r}")
     except Exception as exc:
         _log_error(exc)
         api.error("init/error", error_result(exc), "Runtime.BeforeSnapshotError")
@@ -192,10 +261,17 @@ def _log_error(exc: BaseException) -> None:
 
 def main(argv: list[str]) -> None:
     """`argv`: what the runtime's bootstrap gave the wrapper after the interpreter (its own script)."""
-    if os.environ.get("AWS_LAMBDA_MAX_CONCURRENCY"):
-        _hand_over(argv, "Lambda Managed Instances (AWS_LAMBDA_MAX_CONCURRENCY)")
     if os.environ.get("_HANDLER", OUR_HANDLER) != OUR_HANDLER:
         _hand_over(argv, f"the handler is {os.environ['_HANDLER']!r}, not {OUR_HANDLER}")
+    workers = os.environ.get("AWS_LAMBDA_MAX_CONCURRENCY")
+    if workers:
+        _serve_in_workers(int(workers))
+    else:
+        _serve(several=False)
+
+
+def _serve(*, several: bool) -> None:
+    """Init, then invocations one at a time, for ever. `several`: one of Managed Instances' workers."""
     api = RuntimeAPI(os.environ["AWS_LAMBDA_RUNTIME_API"])
     _task_paths()
     runtime = None
@@ -208,14 +284,70 @@ def main(argv: list[str]) -> None:
     except BaseException as exc:  # SystemExit from a pipeline's import included: Lambda must hear of it
         _log_error(exc)
         status = api.error("init/error", error_result(exc))
-        if status != 202:
+        if status != 202 and not (several and status == 403):  # 403: another worker reported it first
             print(f"POST /init/error answered {status}", file=sys.stderr)
         sys.exit(1)
     if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
         _snapstart(api)
     invocations = Invocations(api, lambda_handler)
     while True:
-        serve(api, invocations, *api.next(), runtime)
+        if not several:
+            serve(api, invocations, *api.next(), runtime)
+            continue
+        try:  # as awslambdaric's workers: a failed Runtime API call is logged, and the worker goes on
+            serve(api, invocations, *_next_with_retries(api), runtime)
+        except OSError as exc:
+            _log_error(exc)
+
+
+def _next_with_retries(api: RuntimeAPI) -> tuple[Headers, bytes]:
+    delay = 0.1
+    for attempt in range(5):  # awslambdaric's: 5 attempts, 0.1 s apart at first, doubling
+        try:
+            return api.next()
+        except (OSError, RuntimeError):
+            if attempt == 4:
+                raise
+            api.close()
+            time.sleep(delay)
+            delay *= 2
+    raise AssertionError("unreachable")
+
+
+def _serve_in_workers(count: int) -> None:
+    """Lambda Managed Instances: `count` worker processes, each serving one invocation at a time, as the
+    runtime's own loop does. Forked before the init, so each has its own app, event loop and Runtime API
+    connection, and the parent holds no sockets or threads a fork could copy half-way."""
+    children = []
+    for _ in range(count):
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                _worker_output()
+                _serve(several=True)
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 1
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        children.append(pid)
+    codes = [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in children]
+    sys.exit(next((code for code in codes if code), 0))  # the first failed worker's status
+
+
+def _worker_output() -> None:
+    """A worker's stdout and stderr to the socket Managed Instances gives for its logs, when it gives one."""
+    path = os.environ.get("_LAMBDA_TELEMETRY_LOG_FD_PROVIDER_SOCKET")
+    if not path:
+        return
+    for fd in (1, 2):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as log:
+            log.connect(path)
+            os.dup2(log.fileno(), fd)
 
 
 def serve(api: RuntimeAPI, answer: Any, headers: Any, body: bytes, runtime: Any = None) -> None:

@@ -29,7 +29,7 @@ import time
 from typing import Any
 
 from core.redact import redact
-from core.request_context import STREAMED
+from core.request_context import STREAM_FAILURE, STREAMED
 from handler.entry import LambdaHandler, error_result, malformed_event_result, unreadable_event_result
 
 logger = logging.getLogger("handler.stream")
@@ -55,7 +55,7 @@ class StreamedResponse:
     """One invocation's streamed answer. Sends are serialised by a lock: the watchdog writes too."""
 
     def __init__(self, api: Any, context: Any, *, keepalive_s: float, margin_ms: int) -> None:
-        self.connection = api.connection
+        self.api = api
         self.request_id = context.aws_request_id
         deadline_ms = getattr(context, "deadline_ms", 0)
         self.cut_at = (deadline_ms - margin_ms) / 1000 if deadline_ms else None  # epoch seconds
@@ -71,13 +71,14 @@ class StreamedResponse:
     def start(self, status: int, headers: list[tuple[bytes, bytes]]) -> None:
         prelude = _prelude(status, headers)
         self.sse = prelude["headers"].get("content-type", "").startswith("text/event-stream")
+        headers = {
+            "Lambda-Runtime-Function-Response-Mode": "streaming",
+            "Transfer-Encoding": "chunked",
+            "Content-Type": CONTENT_TYPE,
+            "Trailer": f"{ERROR_TYPE}, {ERROR_BODY}",
+        }
         with self._lock:
-            self.connection.putrequest("POST", f"/2018-06-01/runtime/invocation/{self.request_id}/response")
-            self.connection.putheader("Lambda-Runtime-Function-Response-Mode", "streaming")
-            self.connection.putheader("Transfer-Encoding", "chunked")
-            self.connection.putheader("Content-Type", CONTENT_TYPE)
-            self.connection.putheader("Trailer", f"{ERROR_TYPE}, {ERROR_BODY}")
-            self.connection.endheaders()
+            self.api.send_head("POST", f"/2018-06-01/runtime/invocation/{self.request_id}/response", headers)
             self.started = True
             self._chunk(json.dumps(prelude).encode() + NUL_SEPARATOR)
         if self.cut_at is not None or self.sse:
@@ -105,8 +106,7 @@ class StreamedResponse:
                 if not self._at_boundary:
                     self._chunk(b"\n\n")  # end the event the app left open
                 self._chunk(b"event: error\ndata: " + json.dumps({"error": error}).encode() + b"\n\n")
-            body = {"errorMessage": message, "errorType": error_type, "stackTrace": []}
-            self._finish({ERROR_TYPE: error_type, ERROR_BODY: base64.b64encode(json.dumps(body).encode()).decode()})
+            self._finish(_error_trailers(error_type, message))
 
     def whole(self, response: dict[str, Any]) -> None:
         """A buffered answer (a dict as `lambda_handler` returns it) sent in the streaming format."""
@@ -121,7 +121,7 @@ class StreamedResponse:
     def _chunk(self, data: bytes) -> None:
         if not data:
             return  # a zero-length chunk would end the body
-        self.connection.send(b"%x\r\n%b\r\n" % (len(data), data))
+        self.api.send(b"%x\r\n%b\r\n" % (len(data), data))
         self._last_write = time.monotonic()
 
     def _finish(self, trailers: dict[str, str] | None) -> None:
@@ -133,15 +133,14 @@ class StreamedResponse:
             return
         lines = "".join(f"{name}: {value}\r\n" for name, value in (trailers or {}).items())
         try:
-            self.connection.send(b"0\r\n" + lines.encode() + b"\r\n")
-            response = self.connection.getresponse()
-            answer = response.read()
+            self.api.send(b"0\r\n" + lines.encode() + b"\r\n")
+            status, _, answer = self.api.read_response()
         except OSError:
             logger.exception("The Runtime API went away while the response was streamed")
-            self.connection.close()
+            self.api.close()
             return
-        if response.status != 202:
-            logger.error("The Runtime API refused the streamed response: %s %r", response.status, answer[:300])
+        if status != 202:
+            logger.error("The Runtime API refused the streamed response: %s %r", status, answer[:300])
 
     def _watch(self) -> None:
         """Keep-alive comments while the app is quiet, and the end of the stream before the timeout."""
@@ -163,6 +162,20 @@ class StreamedResponse:
                     idle = 0
                 waits.append(self.keepalive_s - idle)
             self._done.wait(max(min(waits), 0.01))
+
+
+def _error_trailers(error_type: str, message: str) -> dict[str, str]:
+    """Lambda's trailers for a stream that failed after its status went out: Lambda counts a function error."""
+    body = {"errorMessage": message, "errorType": error_type, "stackTrace": []}
+    return {ERROR_TYPE: error_type, ERROR_BODY: base64.b64encode(json.dumps(body).encode()).decode()}
+
+
+def _failure_trailers(failure: BaseException | None) -> dict[str, str] | None:
+    """The trailers for a failure the app itself ended the body on (an SSE error event), if there was one."""
+    if failure is None:
+        return None
+    cause = failure.__cause__ or failure  # the wrapper's own exception, not the invoker's PipelineFailed around it
+    return _error_trailers(type(cause).__name__, f"Pipeline execution failed: {redact(str(cause))}")
 
 
 def _prelude(status: int, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
@@ -236,7 +249,7 @@ async def _run_app(app: Any, scope: dict[str, Any], body: bytes, stream: Streame
         elif message["type"] == "http.response.body":
             stream.write(message.get("body", b""))
             if not message.get("more_body", False):
-                stream.finish()
+                stream.finish(_failure_trailers(scope.get(STREAM_FAILURE)))
                 answered.set()
 
     try:

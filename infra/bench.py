@@ -12,6 +12,8 @@ against the floor measured right beside them:
   infra/publish.py) minus the same 10 baked in, in ms and as a ratio.
 * warm overhead: median of N in-process handler calls minus the median of the same pipeline run called
   directly, for a sync wrapper (search_docs) and an async one (prompt_builder).
+* loop: the streaming Runtime API loop's cold start and warm cycle against the paths it replaces
+  (infra/loop_bench.py).
 """
 
 from __future__ import annotations
@@ -608,6 +610,49 @@ def _bench_warm(calls: int) -> dict[str, dict[str, float]]:
 Row = tuple[str, str, str, bool, str]
 
 
+def bench_loop(runs: int, calls: int) -> dict[str, dict[str, float]]:
+    from infra.loop_bench import bench_loop_cold, bench_loop_warm
+
+    return {
+        "cold": bench_loop_cold(runs, _env()),
+        "warm": bench_loop_warm(calls, _env()),
+    }
+
+
+def loop_rows(loop: dict[str, dict[str, float]]) -> list[Row]:
+    cold, warm = loop["cold"], loop["warm"]
+    return [
+        (
+            "cold start: streaming loop / plain",
+            f"{cold['ratio']:.2f}",
+            "<= 1.05",
+            cold["ratio"] <= 1.05,
+            f"{cold['loop_ms']:.0f} ms vs {cold['handler_ms']:.0f} ms: spawn -> first answer (wall)",
+        ),
+        (
+            "cold start CPU: loop / plain",
+            f"{cold['cpu_ratio']:.2f}",
+            "<= 1.05",
+            cold["cpu_ratio"] <= 1.05,
+            f"{cold['loop_cpu_ms']:.0f} ms vs {cold['handler_cpu_ms']:.0f} ms of CPU to the first answer",
+        ),
+        (
+            "warm cycle: loop / awslambdaric",
+            f"{warm['ratio']:.2f}",
+            "<= 1.00",
+            warm["ratio"] <= 1.0,
+            f"{warm['loop_ms']:.3f} ms vs {warm['awslambdaric_ms']:.3f} ms per buffered request (fake Runtime API)",
+        ),
+        (
+            "warm CPU: loop / awslambdaric",
+            f"{warm['cpu_ratio']:.2f}",
+            "<= 1.00",
+            warm["cpu_ratio"] <= 1.0,
+            f"{warm['loop_cpu_ms']:.2f} ms vs {warm['awslambdaric_cpu_ms']:.2f} ms of CPU per request",
+        ),
+    ]
+
+
 def cold_rows(cold: dict[str, float]) -> list[Row]:
     return [
         (
@@ -773,13 +818,14 @@ SECTIONS = {
     "emulator": (lambda a: bench_emulator(a.runs), emulator_rows),
     "s3": (lambda a: bench_s3(a.runs), s3_rows),
     "warm": (lambda a: bench_warm(a.calls), warm_rows),
+    "loop": (lambda a: bench_loop(a.runs, a.calls), loop_rows),
     "first": (lambda a: bench_first_request(a.runs), first_rows),
     "memory": (lambda a: bench_memory(), memory_rows),
     "scaling": (lambda a: bench_scaling(max(3, a.runs // 2)), scaling_rows),
     "memory_settings": (lambda a: bench_memory_settings(max(3, a.runs // 2)), memory_settings_rows),
 }
 # measured in this order (the quota-limited and the cold ones before anything leaves threads or caches)
-RUN_ORDER = ("cold", "memory_settings", "s3", "emulator", "hayhooks", "first", "scaling", "memory", "warm")
+RUN_ORDER = ("cold", "memory_settings", "s3", "emulator", "hayhooks", "loop", "first", "scaling", "memory", "warm")
 
 
 def main() -> None:

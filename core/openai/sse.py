@@ -17,10 +17,10 @@ from fastapi import Request
 from starlette.responses import Response, StreamingResponse
 
 from core.chunks import chunk_text
-from core.invocation import Invoker
+from core.invocation import Invoker, PipelineFailed
 from core.openai.dispatch import http_errors
 from core.redact import redact
-from core.request_context import STREAMED
+from core.request_context import STREAM_FAILURE, STREAMED
 
 logger = logging.getLogger("core.openai")
 
@@ -38,7 +38,10 @@ class Encoder(Protocol):
     def fail(self, message: str) -> list[str]: ...
 
 
-async def events(chunks: AsyncIterator[Any], encoder: Encoder) -> AsyncIterator[str]:
+async def events(
+    chunks: AsyncIterator[Any], encoder: Encoder, scope: dict[str, Any] | None = None
+) -> AsyncIterator[str]:
+    """`scope`: a streamed request's, told of a failure half-way (STREAM_FAILURE) for Lambda's error trailers."""
     try:
         for event in encoder.start():
             yield event
@@ -48,7 +51,11 @@ async def events(chunks: AsyncIterator[Any], encoder: Encoder) -> AsyncIterator[
                     yield event
         except Exception as exc:
             logger.exception("Stream failed half-way")
-            for event in encoder.fail(f"Pipeline execution failed: {redact(str(exc))}"):
+            if scope is not None:
+                scope[STREAM_FAILURE] = exc
+            # each_chunk's PipelineFailed says so already (and is redacted); a bare exception does not
+            message = str(exc) if isinstance(exc, PipelineFailed) else f"Pipeline execution failed: {redact(str(exc))}"
+            for event in encoder.fail(message):
                 yield event
             return
         for event in encoder.finish():
@@ -62,7 +69,8 @@ async def events(chunks: AsyncIterator[Any], encoder: Encoder) -> AsyncIterator[
 async def respond(request: Request, pipeline: str, chunks: Iterable[Any], encoder: Encoder) -> Response:
     invoker = Invoker.of(request.app)
     if request.scope.get(STREAMED):  # the streaming loop sends each event as it comes, each step within the deadline
-        streamed = events(invoker.each_chunk(chunks, pipeline, request.scope), encoder)  # type: ignore[arg-type]
+        chunks = invoker.each_chunk(chunks, pipeline, request.scope)
+        streamed = events(chunks, encoder, request.scope)  # type: ignore[arg-type]
         return StreamingResponse(streamed, media_type="text/event-stream")
     stream = events(invoker.iterate(chunks), encoder)  # type: ignore[arg-type]
     if not invoker.inline:

@@ -1,5 +1,5 @@
 """The Runtime API loop (handler/runtime_loop.py), started as the exec wrapper starts it, against a fake
-Runtime API that records when each part of a streamed answer arrives (tests/fake_runtime_api.py)."""
+Runtime API that records when each part of a streamed answer arrives (infra/fake_runtime_api.py)."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from handler.entry import LambdaHandler
+from infra.fake_runtime_api import FakeRuntimeAPI, Invocation
 from infra.lambda_events import Context, function_url, http_v2
 from tests.conftest import FIXTURE_PIPELINES, FIXTURE_PYTHON_PATH, ROOT, fixture_settings
-from tests.fake_runtime_api import FakeRuntimeAPI, Invocation
 from tests.handler.test_event_fuzz import OTHER_EVENTS, hostile_events, mutated_http_events
 
 STREAMING_PIPELINES = Path(__file__).resolve().parent.parent / "fixtures" / "streaming"
@@ -171,6 +171,10 @@ def test_a_chat_stream_that_fails_ends_with_the_openai_error_event(streaming_loo
     data = sse_data(invocation.body())
     assert [json.loads(d)["choices"][0]["delta"].get("content") for d in data[:2]] == ["token0 ", "token1 "]
     assert "dropped" in json.loads(data[-1])["error"]["message"]
+    # the app ended the body with its error event; Lambda still hears of the failure
+    assert invocation.trailers["lambda-runtime-function-error-type"] == "RuntimeError"
+    error = json.loads(base64.b64decode(invocation.trailers["lambda-runtime-function-error-body"]))
+    assert error["errorMessage"] == "Pipeline execution failed: the model connection dropped"
 
 
 def test_the_stream_ends_cleanly_before_the_function_times_out(streaming_loop):
@@ -273,14 +277,113 @@ def test_an_init_failure_is_posted_and_ends_the_process(tmp_path):
         assert headers["Lambda-Runtime-Function-Error-Type"] == error["errorType"]
 
 
-def test_managed_instances_hand_over_to_the_runtimes_own_loop(tmp_path):
+def test_another_handler_is_handed_over_to_the_runtimes_own_loop(tmp_path):
     marker = tmp_path / "handed-over"
     runtime = tmp_path / "bootstrap.py"
     runtime.write_text(f"import sys, pathlib; pathlib.Path({str(marker)!r}).write_text(repr(sys.argv[1:]))\n")
     with FakeRuntimeAPI() as api:
-        process = start_loop(api, STREAMING_PIPELINES, str(runtime), "extra", AWS_LAMBDA_MAX_CONCURRENCY="4")
+        process = start_loop(api, STREAMING_PIPELINES, str(runtime), "extra", _HANDLER="app.handler")
         try:
             assert process.wait(60) == 0
         finally:
             stop(process)
     assert marker.read_text() == "['extra']"
+
+
+def test_managed_instances_serve_that_many_invocations_at_once():
+    """AWS_LAMBDA_MAX_CONCURRENCY=3: three workers, each its own init, each one invocation at a time."""
+    with FakeRuntimeAPI() as api:
+        process = start_loop(api, STREAMING_PIPELINES, AWS_LAMBDA_MAX_CONCURRENCY="3")
+        try:
+            for _ in range(3):  # every worker has finished its init and waits for work
+                api.invoke(function_url("GET", "/status")).wait(180)
+            deadline = time.monotonic() + 180
+            while len(api.polled) < 6 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            slow = [
+                api.invoke(function_url("POST", "/tokens/run", body={"count": 4, "delay": 0.4})),
+                api.invoke(http_v2("POST", "/tokens/run", body={"count": 4, "delay": 0.4})),
+                api.invoke(function_url("POST", "/v1/chat/completions", body=chat_body(count=4, delay=0.4))),
+            ]
+            for invocation in slow:
+                invocation.wait(60)
+            fourth = api.invoke(function_url("GET", "/status")).wait(60)
+            assert process.poll() is None
+        finally:
+            stop(process)
+    # all three were handed out before any was answered: served side by side, not one after another
+    assert max(i.handed_out for i in slow) < min(i.answered for i in slow)
+    assert slow[0].body() == b"token0 token1 token2 token3 "
+    assert slow[0].streamed and not slow[1].streamed
+    assert json.loads(slow[1].payload)["body"] == "token0 token1 token2 token3 "
+    assert chat_tokens(slow[2].body()) == [f"token{i} " for i in range(4)]
+    times = [at for at, data in slow[2].body_times() if b"token" in data]
+    assert times[0] <= 0.4 * times[-1]  # still streamed, token by token
+    assert fourth.prelude()["statusCode"] == 200
+
+
+def test_managed_instances_report_an_init_failure_and_end(tmp_path):
+    with FakeRuntimeAPI() as api:
+        process = start_loop(api, tmp_path / "missing", AWS_LAMBDA_MAX_CONCURRENCY="2")
+        try:
+            assert process.wait(120) == 1  # the parent ends once every worker has, failed as they did
+        finally:
+            stop(process)
+    assert len(api.init_errors) == 2  # each worker's (Lambda answers the second with 403)
+    assert all("is not a directory" in error["errorMessage"] for _, error in api.init_errors)
+
+
+# -- the Runtime API client's HTTP/1.1 ------------------------------------------------------------------
+
+
+def _one_answer_server(answer: bytes) -> tuple[str, list[bytes]]:
+    """A loopback server that reads one request head and sends `answer` (then closes); returns its address and
+    the request heads it got."""
+    import socket
+    import threading
+
+    server = socket.create_server(("127.0.0.1", 0))
+    heads: list[bytes] = []
+
+    def serve() -> None:
+        connection, _ = server.accept()
+        with connection, server:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += connection.recv(65536)
+            heads.append(data)
+            connection.sendall(answer)
+
+    threading.Thread(target=serve, daemon=True).start()
+    return f"127.0.0.1:{server.getsockname()[1]}", heads
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b'HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: abc\r\nContent-Length: 11\r\n\r\n{"a": "b"}\n',
+        b"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: abc\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b'4\r\n{"a"\r\n7;ext=1\r\n: "b"}\n\r\n0\r\nX-Trailer: t\r\n\r\n',
+        b'HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: abc\r\nConnection: close\r\n\r\n{"a": "b"}\n',
+    ],
+    ids=["content-length", "chunked", "until-close"],
+)
+def test_the_client_reads_each_http_framing(answer):
+    from handler.runtime_loop import RuntimeAPI
+
+    address, heads = _one_answer_server(answer)
+    api = RuntimeAPI(address)
+    headers, body = api.next()
+    assert headers.get("Lambda-Runtime-Aws-Request-Id") == headers.get("lambda-runtime-aws-request-id") == "abc"
+    assert json.loads(body) == {"a": "b"}
+    assert heads[0].startswith(b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: 127.0.0.1:")
+    if b"Connection: close" in answer or (b"chunked" not in answer and b"Content-Length" not in answer):
+        assert api.sock is None  # closed: the next request opens a new connection
+
+
+def test_a_refused_next_is_an_error():
+    from handler.runtime_loop import RuntimeAPI
+
+    address, _ = _one_answer_server(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\n\r\noops")
+    with pytest.raises(RuntimeError, match="answered 500: b'oops'"):
+        RuntimeAPI(address).next()

@@ -7,8 +7,9 @@ templates (infra/event_templates/) edited per case.
 
 The artifact is `$LAMBDA_ARTIFACT` (what `make release-check` passes: sam build's output) or, by default, one built
 here by infra/build.py for this machine's architecture: the same code `sam build` runs. Either is built from
-tests/fixtures/deployed: the examples, and a pipeline importing a package that only the folder's
-requirements.txt brings (not requirements.lock, not the test venv).
+tests/fixtures/deployed: the examples, a pipeline importing a package that only the folder's
+requirements.txt brings (not requirements.lock, not the test venv), and one streaming tokens
+(tests/infra/test_runtime_streaming.py runs it behind the exec wrapper).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from infra.lambda_events import http_v2, parse
 from infra.requirements import locked_pins
 from tests.conftest import DEPLOYED, EXAMPLE_PIPELINES, ROOT
 
-DEPLOYED_PIPELINES = sorted([*EXAMPLE_PIPELINES, "humanized"])
+DEPLOYED_PIPELINES = sorted([*EXAMPLE_PIPELINES, "humanized", "tokens"])
 
 
 def _files(root: Path) -> set[str]:
@@ -49,7 +50,7 @@ def test_status_and_init_report(emulator):
     init_ms = emulator.init_ms()
     print(f"\nINIT REPORT of the built artifact under the emulator: {init_ms:.0f} ms")
     assert 0 < init_ms < 10_000  # Lambda's init limit
-    assert "Loaded 7 pipeline(s)" in emulator.log.read_text()
+    assert "Loaded 8 pipeline(s)" in emulator.log.read_text()
 
 
 def test_a_requirement_of_the_pipelines_folder_is_in_the_package(emulator, artifact):

@@ -3,7 +3,7 @@
 The Runtime Interface Emulator and `sam local` buffer streamed responses, so they cannot show when each
 part came. This one serves queued events on `GET /invocation/next`, reads a `POST .../response` body
 chunk by chunk (chunked transfer encoding, trailers included) and records when each chunk arrived, and
-records `/error`, `/init/error` and `/restore/error` posts.
+records `/error`, `/init/error` and `/restore/error` posts. The loop's tests and `make bench` use it.
 """
 
 from __future__ import annotations
