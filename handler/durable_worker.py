@@ -1,0 +1,128 @@
+"""The durable worker: a second Lambda function (DurableConfig) that runs wrappers' durable methods.
+
+The HTTP function starts an execution with `Invoke(DurableExecutionName=…)` and the payload
+`{"pipeline", "execution_id", "request"}`; this function runs it as a Lambda durable execution:
+
+- each attempt of the wrapper's method is one durable step (`attempt-N`, no SDK retries: Hayhooks' own
+  retry rules apply), so a step's timeout is one attempt, and its result is the attempt's outcome
+  (core/durable_attempt.py), which the HTTP function reads back from the execution's history;
+- `context.retry(delay=…)` is a durable wait (`retry-N`; at least one second, whole seconds), after which the
+  next attempt runs: the function is not running (or billed) while it waits;
+- `context.suspend(…)` is a durable callback (`resume-N`) whose id the HTTP function's `…/resume` answers
+  with `SendDurableExecutionCallbackSuccess`; the answer is the next attempt's `context.resume_input`.
+
+Replays only re-read checkpointed steps, so the wrapper's code runs once per attempt. Nothing here is
+imported by the HTTP function; the SDK is imported when the worker's handler is first built.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import os
+from collections.abc import Callable
+from typing import Any
+
+from core.durable_attempt import error_record, run_attempt
+
+MAX_RETRIES_ENV = "HAYHOOKS_DURABLE_MAX_APPLICATION_RETRIES"
+RETRY_BASE_DELAY_ENV = "HAYHOOKS_DURABLE_RETRY_BASE_DELAY_SECONDS"
+RETRY_MAX_DELAY_ENV = "HAYHOOKS_DURABLE_RETRY_MAX_DELAY_SECONDS"
+
+
+class DurableRunFailed(Exception):
+    """The run ended failed: its message is the execution record's `error`, as JSON."""
+
+
+def _float_env(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return default if raw in (None, "") else float(raw)
+
+
+def retry_delay_seconds(requested: float | None, retries_so_far: int) -> int:
+    """Hayhooks' delay (the wrapper's, or base × 2^n, capped), as a durable wait takes it: whole seconds, ≥ 1."""
+    base = _float_env(RETRY_BASE_DELAY_ENV, 1.0)
+    cap = _float_env(RETRY_MAX_DELAY_ENV, 60.0)
+    delay = base * (2 ** min(retries_so_far, 30)) if requested is None else requested
+    return max(1, math.ceil(min(delay, cap)))
+
+
+def orchestrate(event: dict[str, Any], context: Any, wrapper_for: Callable[[str], object]) -> Any:
+    """The durable handler's body: attempts, retry waits and resume callbacks, replay-safe."""
+    from aws_durable_execution_sdk_python.config import Duration, StepConfig
+    from aws_durable_execution_sdk_python.retries import RetryDecision
+    from aws_durable_execution_sdk_python.serdes import JsonSerDes
+
+    # plain JSON results: the HTTP function reads them from the history without the SDK
+    no_sdk_retry = StepConfig(retry_strategy=lambda _error, _attempt: RetryDecision.no_retry(), serdes=JsonSerDes())
+    max_retries = int(_float_env(MAX_RETRIES_ENV, 2))
+    wrapper = wrapper_for(event["pipeline"])
+    execution_id = event["execution_id"]
+    request = event["request"]
+    state: dict[str, Any] = {}
+    resume_input: Any = None
+    retries = 0
+    attempt = 0
+    while True:
+        attempt += 1
+        outcome = context.step(
+            functools.partial(
+                _attempt_step, wrapper, request, execution_id, attempt=attempt, state=state, resume_input=resume_input
+            ),
+            name=f"attempt-{attempt}",
+            config=no_sdk_retry,
+        )
+        state, resume_input = outcome["state"], outcome["resume_input"]
+        kind = outcome["kind"]
+        if kind == "completed":
+            return {"result": outcome["result"]}
+        if kind == "failed":
+            raise DurableRunFailed(json.dumps(outcome["error"]))
+        if kind == "retry":
+            if retries >= max_retries:
+                raise DurableRunFailed(
+                    json.dumps(error_record("ApplicationRetriesExhaustedError", "application retries exhausted"))
+                )
+            context.wait(Duration.from_seconds(retry_delay_seconds(outcome["delay"], retries)), name=f"retry-{attempt}")
+            retries += 1
+        elif kind == "suspended":
+            callback = context.create_callback(name=f"resume-{attempt}")
+            answer = callback.result()
+            resume_input = json.loads(answer) if isinstance(answer, str | bytes) and answer else answer
+
+
+def _attempt_step(wrapper: object, request: dict[str, Any], execution_id: str, _step: Any, **carried: Any) -> Any:
+    return run_attempt(wrapper, request, execution_id=execution_id, **carried)
+
+
+class DurableWorker:
+    """The worker function's handler: loads the pipelines on first use, then runs executions."""
+
+    def __init__(self, wrapper_for: Callable[[str], object] | None = None) -> None:
+        self._wrapper_for = wrapper_for
+        self._handler: Callable[[Any, Any], Any] | None = None
+
+    def __call__(self, event: Any, lambda_context: Any) -> Any:
+        if self._handler is None:
+            from aws_durable_execution_sdk_python.execution import durable_execution
+
+            wrapper_for = self._wrapper_for or _registry_lookup()
+            self._handler = durable_execution(lambda ev, ctx: orchestrate(ev, ctx, wrapper_for))
+        return self._handler(event, lambda_context)
+
+
+def _registry_lookup() -> Callable[[str], object]:
+    """The deployed pipelines, loaded as the HTTP function loads them (same code and folder)."""
+    from core.loader import load_registry
+    from core.settings import Settings
+
+    registry = load_registry(Settings.from_env())
+
+    def wrapper_for(name: str) -> object:
+        loaded = registry.get(name)
+        if loaded is None:
+            raise LookupError(f"no durable pipeline named {name!r}")
+        return loaded.wrapper
+
+    return wrapper_for
