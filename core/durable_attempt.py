@@ -16,6 +16,7 @@ from typing import Any, get_type_hints
 from pydantic import BaseModel
 
 from core.durable import DurableContext, RetryRequested, SuspendRequested, durable_context_scope
+from core.wrapper import implements
 
 logger = logging.getLogger("core.durable_attempt")
 
@@ -29,8 +30,8 @@ class DurableRunnerError(TypeError):
 def durable_runner(wrapper: object) -> tuple[Any, type[BaseModel], type[BaseModel] | None]:
     """The wrapper's durable method with its request model and result model (if its return is a model)."""
     cls = type(wrapper)
-    name = "run_durable_async" if _defined(cls, "run_durable_async") else "run_durable"
-    if not _defined(cls, name):
+    name = "run_durable_async" if implements(cls, "run_durable_async") else "run_durable"
+    if not implements(cls, name):
         raise DurableRunnerError("the wrapper implements neither run_durable_async nor run_durable")
     method = getattr(wrapper, name)
     parameters = list(inspect.signature(method).parameters.values())
@@ -49,9 +50,19 @@ def durable_runner(wrapper: object) -> tuple[Any, type[BaseModel], type[BaseMode
     return method, request_model, result_model
 
 
-def _defined(cls: type, name: str) -> bool:
-    # a method of the user's class, not a placeholder of a base class
-    return any(name in vars(klass) for klass in cls.__mro__ if klass.__module__ not in ("core.wrapper",))
+def check_durable_wrapper(wrapper: object) -> None:
+    """Hayhooks' rules for a durable wrapper, checked at load: one durable method of the right shape, a
+    revision, and a resume model that is a Pydantic model (or none)."""
+    cls = type(wrapper)
+    if implements(cls, "run_durable") == implements(cls, "run_durable_async"):
+        raise DurableRunnerError("implement exactly one of run_durable and run_durable_async")
+    revision = getattr(wrapper, "durable_revision", None)
+    if not isinstance(revision, str) or not revision.strip():
+        raise DurableRunnerError("a durable wrapper needs a durable_revision: a non-empty string")
+    resume_model = getattr(wrapper, "durable_resume_model", None)
+    if resume_model is not None and not (isinstance(resume_model, type) and issubclass(resume_model, BaseModel)):
+        raise DurableRunnerError("durable_resume_model must be a Pydantic model class, or None")
+    durable_runner(wrapper)
 
 
 def run_attempt(
