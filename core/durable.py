@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -35,6 +36,14 @@ class RetryRequested(BaseException):
     def __init__(self, message: str, delay: float | None) -> None:
         super().__init__(message)
         self.delay = delay
+
+
+class ContinueRequested(BaseException):
+    """`checkpoint()` near the end of the worker's invocation: end this attempt now, with its state committed,
+    and go on in a new attempt in the next invocation (not a failure, not a retry)."""
+
+    def __init__(self) -> None:
+        super().__init__("continued in the next invocation")
 
 
 class SuspendRequested(BaseException):
@@ -73,6 +82,8 @@ class DurableContext:
         state: Mapping[str, Any] | None = None,
         resume_input: Any = None,
         pipeline: Any = None,
+        remaining_ms: Callable[[], int] | None = None,
+        continue_margin_ms: int = 2000,
     ) -> None:
         if execution_id is None:
             raise RuntimeError(
@@ -86,6 +97,12 @@ class DurableContext:
         self._resume_input = resume_input
         self._resume_input_consumed = False
         self._pipeline = pipeline
+        # the invocation's time left (Lambda context), to end the attempt at a checkpoint while the next
+        # stretch of work still fits: the longest stretch between checkpoints so far, plus a margin
+        self._remaining_ms = remaining_ms
+        self._continue_margin_ms = continue_margin_ms
+        self._last_commit = time.monotonic()
+        self._longest_stretch = 0.0
 
     @property
     def execution_id(self) -> str:
@@ -123,9 +140,22 @@ class DurableContext:
 
     def checkpoint_sync(self, adapter_checkpoint: Any = None) -> None:
         del adapter_checkpoint  # Haystack snapshots are not resumed here; state is
+        self._commit()
+        self._continue_if_out_of_time()
+
+    def _commit(self) -> None:
         self._record.committed_state = _json_copy(self._state)
         if self._resume_input_consumed:
             self._resume_input = None
+
+    def _continue_if_out_of_time(self) -> None:
+        now = time.monotonic()
+        self._longest_stretch = max(self._longest_stretch, now - self._last_commit)
+        self._last_commit = now
+        if self._remaining_ms is None:
+            return
+        if self._remaining_ms() < self._longest_stretch * 1000 + self._continue_margin_ms:
+            raise ContinueRequested()
 
     def report_progress_sync(
         self, message: str, *, kind: str = "progress", metadata: Mapping[str, object] | None = None
@@ -152,7 +182,7 @@ class DurableContext:
     ) -> None:
         del adapter_checkpoint
         self._state = _json_copy({**self._state, **dict(update or {})})
-        self.checkpoint_sync()
+        self._commit()
         raise SuspendRequested(_json_copy(wait))
 
     def stream_chunk_sync(self, payload: object) -> None:

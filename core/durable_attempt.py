@@ -1,7 +1,8 @@
 """One attempt of a durable run: call the wrapper's durable method once and say how it ended.
 
 The outcome is a JSON object (it becomes a Lambda durable step's result, which the HTTP function reads back
-from the execution's history): `kind` is `completed`, `failed`, `retry` or `suspended`, with what the attempt
+from the execution's history): `kind` is `completed`, `failed`, `retry`, `suspended` or `continue` (a checkpoint
+near the end of the invocation), with what the attempt
 committed (`state`, `resume_input`) and reported (`progress`, `chunks`). Errors are recorded as Hayhooks
 records them: the exception's type, a fixed message (the cause goes to the log, not to the client).
 """
@@ -11,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+from collections.abc import Callable
 from typing import Any, get_type_hints
 
 from pydantic import BaseModel
 
-from core.durable import DurableContext, RetryRequested, SuspendRequested, durable_context_scope
+from core.durable import ContinueRequested, DurableContext, RetryRequested, SuspendRequested, durable_context_scope
 from core.wrapper import implements
 
 logger = logging.getLogger("core.durable_attempt")
@@ -73,6 +75,8 @@ def run_attempt(
     attempt: int,
     state: dict[str, Any],
     resume_input: Any = None,
+    remaining_ms: Callable[[], int] | None = None,
+    continue_margin_ms: int = 2000,
 ) -> dict[str, Any]:
     """Run the durable method once; never raises for what the wrapper does."""
     method, request_model, result_model = durable_runner(wrapper)
@@ -82,6 +86,8 @@ def run_attempt(
         state=state,
         resume_input=resume_input,
         pipeline=getattr(wrapper, "pipeline", None),
+        remaining_ms=remaining_ms,
+        continue_margin_ms=continue_margin_ms,
     )
     outcome: dict[str, Any]
     try:
@@ -96,6 +102,8 @@ def run_attempt(
         elif isinstance(value, BaseModel):
             value = value.model_dump(mode="json")
         outcome = {"kind": "completed", "result": value}
+    except ContinueRequested:
+        outcome = {"kind": "continue"}
     except SuspendRequested as signal:
         outcome = {"kind": "suspended", "wait": signal.wait}
     except RetryRequested as signal:

@@ -170,6 +170,8 @@ def _status(execution: dict[str, Any], events: list[dict[str, Any]]) -> str:
     open_ops = [
         e for e in events if e.get("Id") in started - ended and e.get("EventType") in ("StepStarted", "WaitStarted")
     ]
+    if open_ops and str(open_ops[-1].get("Name", "")).startswith("continue-"):
+        return "running"  # between two invocations of one run, not waiting to be retried
     if not open_ops or open_ops[-1].get("EventType") == "WaitStarted":
         return "queued"  # not claimed yet, or waiting out a retry delay, as Hayhooks' queued
     return "running"

@@ -9,7 +9,11 @@ The HTTP function starts an execution with `Invoke(DurableExecutionName=…)` an
 - `context.retry(delay=…)` is a durable wait (`retry-N`; at least one second, whole seconds), after which the
   next attempt runs: the function is not running (or billed) while it waits;
 - `context.suspend(…)` is a durable callback (`resume-N`) whose id the HTTP function's `…/resume` answers
-  with `SendDurableExecutionCallbackSuccess`; the answer is the next attempt's `context.resume_input`.
+  with `SendDurableExecutionCallbackSuccess`; the answer is the next attempt's `context.resume_input`;
+- `context.checkpoint()` when the invocation's time left (the Lambda context's) would not fit another
+  stretch of the wrapper's work ends the attempt as a continuation: a one-second durable wait (`continue-N`),
+  then the next invocation runs a new attempt from the committed state. It is not a failure and no retry is
+  spent, so a run is as long as its checkpoints allow, whatever the function's timeout.
 
 Replays only re-read checkpointed steps, so the wrapper's code runs once per attempt. Nothing here is
 imported by the HTTP function; the SDK is imported when the worker's handler is first built.
@@ -29,6 +33,10 @@ from core.durable_attempt import error_record, run_attempt
 MAX_RETRIES_ENV = "HAYHOOKS_DURABLE_MAX_APPLICATION_RETRIES"
 RETRY_BASE_DELAY_ENV = "HAYHOOKS_DURABLE_RETRY_BASE_DELAY_SECONDS"
 RETRY_MAX_DELAY_ENV = "HAYHOOKS_DURABLE_RETRY_MAX_DELAY_SECONDS"
+# time kept free at the end of an invocation, past the longest stretch between checkpoints: the attempt's
+# result and the continuation's wait are checkpointed in it
+CONTINUE_MARGIN_ENV = "HAYHOOKS_DURABLE_CONTINUE_MARGIN_MS"
+CONTINUE_WAIT_SECONDS = 1  # the shortest durable wait
 
 
 class DurableRunFailed(Exception):
@@ -57,6 +65,9 @@ def orchestrate(event: dict[str, Any], context: Any, wrapper_for: Callable[[str]
     # plain JSON results: the HTTP function reads them from the history without the SDK
     no_sdk_retry = StepConfig(retry_strategy=lambda _error, _attempt: RetryDecision.no_retry(), serdes=JsonSerDes())
     max_retries = int(_float_env(MAX_RETRIES_ENV, 2))
+    continue_margin_ms = int(_float_env(CONTINUE_MARGIN_ENV, 2000))
+    lambda_context = getattr(context, "lambda_context", None)
+    remaining_ms = getattr(lambda_context, "get_remaining_time_in_millis", None)
     wrapper = wrapper_for(event["pipeline"])
     execution_id = event["execution_id"]
     request = event["request"]
@@ -68,7 +79,15 @@ def orchestrate(event: dict[str, Any], context: Any, wrapper_for: Callable[[str]
         attempt += 1
         outcome = context.step(
             functools.partial(
-                _attempt_step, wrapper, request, execution_id, attempt=attempt, state=state, resume_input=resume_input
+                _attempt_step,
+                wrapper,
+                request,
+                execution_id,
+                attempt=attempt,
+                state=state,
+                resume_input=resume_input,
+                remaining_ms=remaining_ms,
+                continue_margin_ms=continue_margin_ms,
             ),
             name=f"attempt-{attempt}",
             config=no_sdk_retry,
@@ -79,7 +98,9 @@ def orchestrate(event: dict[str, Any], context: Any, wrapper_for: Callable[[str]
             return {"result": outcome["result"]}
         if kind == "failed":
             raise DurableRunFailed(json.dumps(outcome["error"]))
-        if kind == "retry":
+        if kind == "continue":
+            context.wait(Duration.from_seconds(CONTINUE_WAIT_SECONDS), name=f"continue-{attempt}")
+        elif kind == "retry":
             if retries >= max_retries:
                 raise DurableRunFailed(
                     json.dumps(error_record("ApplicationRetriesExhaustedError", "application retries exhausted"))

@@ -6,6 +6,7 @@ reads, stop and callbacks are the runner's executor, answering in the Lambda API
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 
@@ -55,3 +56,36 @@ class LocalDurableLambda:
 
 def decoded(record: Any) -> Any:
     return json.loads(json.dumps(record))
+
+
+class _ContextWithDeadline:
+    """The runner's Lambda context, but with the time left of a function whose timeout is `timeout_s`
+    (the runner's own context always answers 15 minutes)."""
+
+    def __init__(self, context: Any, deadline: float) -> None:
+        self._context = context
+        self._deadline = deadline
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._context, name)
+
+
+class TimedInvocations:
+    """A worker handler invoked as Lambda invokes a function with a timeout: each invocation sees its own
+    deadline, and how long each one lasted is kept (pair it with the runner's `invocation_timeout`, which
+    kills an invocation that overruns)."""
+
+    def __init__(self, handler: Any, timeout_s: float) -> None:
+        self.handler = handler
+        self.timeout_s = timeout_s
+        self.durations: list[float] = []
+
+    def __call__(self, event: Any, context: Any) -> Any:
+        started = time.monotonic()
+        try:
+            return self.handler(event, _ContextWithDeadline(context, started + self.timeout_s))
+        finally:
+            self.durations.append(time.monotonic() - started)

@@ -56,7 +56,7 @@ def test_a_durable_only_wrapper_class_is_accepted_in_durable_mode_only():
 def test_durable_mode_loads_the_durable_wrappers_and_marks_them():
     registry = load_registry(durable_settings())
     assert registry.failed == {}
-    assert sorted(registry.loaded) == ["approval", "fails", "flaky", "steps"]
+    assert sorted(registry.loaded) == ["approval", "fails", "flaky", "long", "steps"]
     assert all(p.durable and p.run is None for p in registry.loaded.values())
 
 
@@ -69,7 +69,7 @@ def test_with_the_mode_off_they_fail_their_contract_saying_why():
 
 def test_the_lazy_strategy_does_not_apply_in_durable_mode():
     registry = load_registry(durable_settings(startup_deploy_strategy="lazy"))
-    assert registry.pending == {} and len(registry.loaded) == 4
+    assert registry.pending == {} and len(registry.loaded) == 5
 
 
 BAD_WRAPPERS = {
@@ -182,7 +182,7 @@ def test_durable_routes_are_behind_the_api_key_and_status_has_hayhooks_durable_k
     assert status["durable_mode"] is True
     assert status["capabilities"] == {"execution_enumeration": False}
     assert status["durable"]["healthy"] is True and sorted(status["durable"]["deployments"]) == sorted(
-        ["approval", "fails", "flaky", "steps"]
+        ["approval", "fails", "flaky", "long", "steps"]
     )
     steps = next(d for d in status["deployments"] if d["name"] == "steps")
     assert steps["execution_mode"] == "durable" and steps["state"] == "Healthy"

@@ -82,3 +82,32 @@ def test_a_failure_is_recorded_by_type_without_its_message(runner):
 @pytest.mark.parametrize(("requested", "retries", "expected"), [(0.1, 0, 1), (2.5, 0, 3), (None, 2, 4), (500, 0, 60)])
 def test_retry_delays_are_whole_seconds_of_at_least_one(requested, retries, expected):
     assert retry_delay_seconds(requested, retries) == expected
+
+
+def test_a_run_longer_than_one_invocation_continues_at_checkpoints(monkeypatch):
+    """A 6 s run on a worker whose invocations time out after 2 s: checkpoint() near the deadline ends the
+    attempt as a continuation, and the next invocation goes on from the committed state."""
+    from tests.durable_lambda import TimedInvocations
+
+    monkeypatch.setenv("HAYHOOKS_DURABLE_CONTINUE_MARGIN_MS", "300")
+    worker = TimedInvocations(DurableWorker(wrapper_for), timeout_s=2)
+    with DurableFunctionTestRunner(handler=worker, invocation_timeout=2) as runner:
+        started = time.monotonic()
+        result = runner.run(input=_input("long", {"steps": 12, "seconds": 0.5}), execution_timeout=60)
+        elapsed = time.monotonic() - started
+
+    assert result.status is InvocationStatus.SUCCEEDED, result.error
+    final = json.loads(result.result)["result"]
+    assert final["done"] == 12 and final["attempts"] >= 4  # 6 s of work cannot fit in fewer 2 s invocations
+    kinds = [_step_result(result, f"attempt-{n}")["kind"] for n in range(1, final["attempts"] + 1)]
+    assert kinds == ["continue"] * (final["attempts"] - 1) + ["completed"]
+    assert result.get_wait("continue-1") is not None
+    steps = [_step_result(result, f"attempt-{n}")["state"]["done"] for n in range(1, final["attempts"])]
+    assert steps == sorted(steps) and steps[0] >= 1  # each attempt went on from the last committed step
+    assert len(worker.durations) >= 4 and max(worker.durations) < 2.0  # no invocation ran into its timeout
+    assert elapsed >= 6.0
+
+
+def test_with_time_left_a_checkpoint_does_not_end_the_attempt(runner):
+    result = runner.run(input=_input("long", {"steps": 3, "seconds": 0}), execution_timeout=60)
+    assert json.loads(result.result) == {"result": {"done": 3, "attempts": 1}}

@@ -148,3 +148,41 @@ def test_stream_replays_the_terminal_record_and_rejects_a_bad_cursor(service):
     body = client.get(record["links"]["stream"]).text
     assert body.startswith(": heartbeat\n\n") and "event: completed\n" in body
     assert client.get(record["links"]["stream"], headers={"Last-Event-ID": "x"}).status_code == 422
+
+
+@pytest.mark.slow
+def test_a_35_second_run_completes_while_no_http_request_lasts_10_seconds():
+    """The worker's invocations time out after 10 s (the runner kills one that overruns); the run's checkpoints
+    carry it across invocations. The HTTP function is asked for the record every second, each answer < 10 s."""
+    from tests.durable_lambda import TimedInvocations
+
+    worker = TimedInvocations(DurableWorker(wrapper_for), timeout_s=10)
+    with DurableFunctionTestRunner(handler=worker, invocation_timeout=10) as runner:
+        runs = LambdaDurableRuns(WORKER, client=LocalDurableLambda(runner))
+        app = FastAPI()
+        app.include_router(durable_router("long", wrapper_for("long"), runs))
+        with TestClient(app) as client:
+            requests: list[float] = []
+
+            def timed(method, url, **kwargs):
+                started = time.monotonic()
+                answer = client.request(method, url, **kwargs)
+                requests.append(time.monotonic() - started)
+                return answer
+
+            started = time.monotonic()
+            record = timed("POST", "/long/run-durable", json={"steps": 35, "seconds": 1.0}).json()
+            statuses = set()
+            while record["status"] not in ("completed", "failed", "canceled") and time.monotonic() - started < 90:
+                time.sleep(1.0)
+                record = timed("GET", record["links"]["self"]).json()
+                statuses.add(record["status"])
+            elapsed = time.monotonic() - started
+
+    assert record["status"] == "completed", record
+    assert record["result"]["done"] == 35 and record["result"]["attempts"] >= 4
+    assert record["error"] is None and len(record["progress"]) == 35
+    assert statuses <= {"queued", "running", "completed"}  # a continuation is not a retry: never failed on the way
+    assert elapsed >= 35
+    assert max(requests) < 10 and len(requests) >= 30
+    assert max(worker.durations) < 10 and len(worker.durations) >= 4
