@@ -16,7 +16,9 @@ The HTTP function starts an execution with `Invoke(DurableExecutionName=…)` an
   spent, so a run is as long as its checkpoints allow, whatever the function's timeout.
 
 Replays only re-read checkpointed steps, so the wrapper's code runs once per attempt. Nothing here is
-imported by the HTTP function; the SDK is imported when the worker's handler is first built.
+imported by the HTTP function. The template's handler is `handler.durable_worker.lambda_handler`: reading it
+(Lambda does, at init) loads the pipelines and the SDK, as reading `handler.lambda_handler` cold-starts the
+HTTP function; importing this module builds nothing.
 """
 
 from __future__ import annotations
@@ -125,20 +127,37 @@ class DurableWorker:
         self._handler: Callable[[Any, Any], Any] | None = None
 
     def __call__(self, event: Any, lambda_context: Any) -> Any:
+        return self.prepare()(event, lambda_context)
+
+    def prepare(self) -> Callable[[Any, Any], Any]:
+        """Load the pipelines and the SDK (once): at init on Lambda, by the first invocation in tests."""
         if self._handler is None:
             from aws_durable_execution_sdk_python.execution import durable_execution
 
             wrapper_for = self._wrapper_for or _registry_lookup()
             self._handler = durable_execution(lambda ev, ctx: orchestrate(ev, ctx, wrapper_for))
-        return self._handler(event, lambda_context)
+        return self._handler
 
 
 def _registry_lookup() -> Callable[[str], object]:
-    """The deployed pipelines, loaded as the HTTP function loads them (same code and folder)."""
-    from core.loader import load_registry
-    from core.settings import Settings
+    """The deployed pipelines, loaded as the HTTP function loads them (same code, folder and secrets), in
+    durable mode whatever the environment says: it is what this function is for."""
+    import dataclasses
 
-    registry = load_registry(Settings.from_env())
+    from core.loader import load_registry
+    from core.logs import configure_logging
+    from core.redact import remember_secret_values, secret_values
+    from core.secrets import resolve as resolve_secrets
+    from core.settings import Settings, set_in_use
+
+    os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")
+    settings = dataclasses.replace(Settings.from_env(), durable_mode=True)
+    set_in_use(settings)
+    configure_logging(settings.log_level)
+    resolve_secrets(settings.secrets)  # before any setup() reads its keys, as on the HTTP function
+    variables = [ref.variable for ref in settings.secrets]
+    remember_secret_values(secret_values(os.environ, secret_variables=variables, api_keys=()), only=True)
+    registry = load_registry(settings)
 
     def wrapper_for(name: str) -> object:
         loaded = registry.get(name)
@@ -147,3 +166,13 @@ def _registry_lookup() -> Callable[[str], object]:
         return loaded.wrapper
 
     return wrapper_for
+
+
+def __getattr__(name: str) -> Any:
+    """`lambda_handler`, built on first read: Lambda reads it at init (the cold start of the worker)."""
+    if name == "lambda_handler":
+        worker = DurableWorker()
+        worker.prepare()
+        globals()["lambda_handler"] = worker
+        return worker
+    raise AttributeError(f"module 'handler.durable_worker' has no attribute {name!r}")

@@ -111,3 +111,21 @@ def test_a_run_longer_than_one_invocation_continues_at_checkpoints(monkeypatch):
 def test_with_time_left_a_checkpoint_does_not_end_the_attempt(runner):
     result = runner.run(input=_input("long", {"steps": 3, "seconds": 0}), execution_timeout=60)
     assert json.loads(result.result) == {"result": {"done": 3, "attempts": 1}}
+
+
+def test_the_templates_handler_loads_the_pipelines_in_durable_mode_when_read(monkeypatch):
+    """`handler.durable_worker.lambda_handler` (the template's Handler): reading it loads the pipelines folder
+    with durable mode on, whatever HAYHOOKS_DURABLE_MODE says, and runs an execution of one of them."""
+    import handler.durable_worker as module
+    from tests.core.test_durable_mode import DURABLE_PIPELINES
+
+    monkeypatch.setenv("HAYHOOKS_PIPELINES_DIR", str(DURABLE_PIPELINES))
+    monkeypatch.delenv("HAYHOOKS_DURABLE_MODE", raising=False)
+    monkeypatch.setattr("core.settings._in_use", None)  # the worker sets the settings in use: undone after
+    monkeypatch.delitem(module.__dict__, "lambda_handler", raising=False)
+    worker = module.lambda_handler
+    assert module.lambda_handler is worker  # built once
+    with DurableFunctionTestRunner(handler=worker) as runner:
+        result = runner.run(input=_input("steps", {"steps": 1, "seconds": 0}), execution_timeout=60)
+    assert json.loads(result.result) == {"result": {"done": 1}}
+    monkeypatch.delitem(module.__dict__, "lambda_handler")
