@@ -82,9 +82,7 @@ def durable_router(name: str, wrapper: object, runs: LambdaDurableRuns) -> APIRo
             if arn is not None:
                 execution, events = await run_in_threadpool(runs.read, arn)
                 if _started_payload(events).get("fingerprint") != fingerprint(name, body):
-                    raise HTTPException(
-                        status_code=409, detail="Idempotency-Key was already used with a different request"
-                    )
+                    raise HTTPException(status_code=409, detail="idempotency key is bound to different work")
                 public = project(execution_id, execution, events, links(request, execution_id))
                 response.status_code = 200 if public["status"] in TERMINAL else 202
                 response.headers["Location"] = public["links"]["self"]
