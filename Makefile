@@ -28,7 +28,7 @@ export SAM_CLI_TELEMETRY ?= 0
 export HAYHOOKS_PORT ?= 3000
 export HAYHOOKS_HOST ?= 127.0.0.1
 
-.PHONY: install hayhooks-venv run check test lint format bench soak publish build build-PipelinesFunction validate release-check lock clean
+.PHONY: install hayhooks-venv run check test lint format bench soak publish build build-PipelinesFunction build-DurableWorkerFunction validate release-check lock clean
 
 install: $(STAMP) $(SAM_STAMP) $(RUNTIME_STAMP)
 
@@ -79,6 +79,9 @@ build: install
 # size-checked. An ARCH given explicitly (make build ARCH=...) must match it, or the build fails naming both.
 build-PipelinesFunction:
 	$(PYTHON) -m infra.build --artifacts-dir "$(ARTIFACTS_DIR)" $(if $(filter environment command,$(firstword $(origin ARCH))),--arch "$(ARCH)") --pipelines "$(PIPELINES)"
+
+# DurableMode=on's worker: the same artifact (SAM builds it once for both when their build properties match)
+build-DurableWorkerFunction: build-PipelinesFunction
 
 validate: install
 	$(SAM) validate --lint

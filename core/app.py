@@ -81,9 +81,18 @@ class PipelineApp(FastAPI):
 
 
 def create_app(
-    settings: Settings, registry: Registry, *, sync_inline: bool = False, api_keys: tuple[bytes, ...] = ()
+    settings: Settings,
+    registry: Registry,
+    *,
+    sync_inline: bool = False,
+    api_keys: tuple[bytes, ...] = (),
+    durable_runs: Any = None,
 ) -> FastAPI:
     """Build the app. `sync_inline` calls sync wrappers on the event loop (right for Lambda only).
+
+    Durable wrappers (HAYHOOKS_DURABLE_MODE) get Hayhooks' durable routes after their run routes; their
+    executions are the durable worker function's (`durable_runs`, by default the one HAYHOOKS_DURABLE_WORKER_ARN
+    names: core/durable_runs.py). With the mode off nothing durable is imported.
 
     `settings.root_path` is applied by the server in front (uvicorn under `make run`, the handler on Lambda).
     Every route is added here, in the order requests are matched against them, and none after: the run
@@ -107,6 +116,8 @@ def create_app(
     for pipeline in registry.loaded.values():
         if pipeline.run is not None:
             add_run_route(app, pipeline, **_run_route_options(app))
+    if durable := [p for p in registry.loaded.values() if p.durable]:
+        _add_durable_routes(app, durable, durable_runs)
     for failed in registry.failed.values():
         add_failed_run_route(app, failed.name, registry.failure_detail(failed.name) or "")
     if registry.pending:
@@ -129,6 +140,15 @@ def create_app(
     app.add_exception_handler(Exception, _unexpected_error)
 
     return app
+
+
+def _add_durable_routes(app: FastAPI, pipelines: list[LoadedPipeline], runs: Any) -> None:
+    from core.durable_runs import LambdaDurableRuns
+    from core.routes.durable import durable_router
+
+    runs = runs if runs is not None else LambdaDurableRuns.from_env()  # no worker configured: init fails, saying so
+    for pipeline in pipelines:
+        app.include_router(durable_router(pipeline.name, pipeline.wrapper, runs))
 
 
 def _run_route_options(app: FastAPI) -> dict[str, Any]:

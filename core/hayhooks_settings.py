@@ -3,8 +3,8 @@
 The settings this project reads (core/settings.py) are given under Hayhooks' names and types
 (`pipelines_dir` and `additional_python_path` as strings, CORS lists as lists, ...). Hayhooks settings
 this project has no use for are read from their `HAYHOOKS_*` variable with Hayhooks' default, so code
-that reads them gets what it would under Hayhooks. Two differ on purpose: `durable_mode` is always False
-(core/durable.py), and `cors_allow_origins` defaults to none (CORS is closed until configured).
+that reads them gets what it would under Hayhooks. One differs on purpose: `cors_allow_origins` defaults
+to none (CORS is closed until configured).
 
 Built on first use from the settings the service runs with (read from the environment at cold start,
 like Hayhooks' own object), or from the environment when no service was built in this process.
@@ -89,7 +89,7 @@ class HayhooksSettings:
             "show_tracebacks": ours.show_tracebacks,
             "startup_deploy_strategy": ours.startup_deploy_strategy,
             "startup_deploy_workers": ours.startup_deploy_workers,
-            "durable_mode": False,
+            "durable_mode": ours.durable_mode,
             "cors_allow_origins": list(cors.allow_origins),
             "cors_allow_methods": list(cors.allow_methods),
             "cors_allow_headers": list(cors.allow_headers),

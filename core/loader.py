@@ -19,7 +19,7 @@ import threading
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -31,7 +31,7 @@ from core.run_spec import ModelError, RunEndpointSpec, build_run_spec
 from core.settings import Settings
 from core.sources import SourceError, SourceReport
 from core.sources.collect import begin
-from core.wrapper import ContractError, check_wrapper_class, implements
+from core.wrapper import ContractError, check_wrapper_class, implements, is_durable
 from core.yaml_pipeline import YAMLPipelineError, YAMLPipelineWrapper
 
 logger = logging.getLogger("core.loader")
@@ -57,6 +57,7 @@ class Candidate:
     path: Path
     source: str = "package"
     version: str | None = None
+    durable_mode: bool = False  # HAYHOOKS_DURABLE_MODE: durable wrappers load (and are checked as Hayhooks does)
 
 
 class LoadFailure(Exception):
@@ -113,13 +114,21 @@ def load_registry(settings: Settings, *, s3_client: Any = None) -> Registry:
 
     registry = Registry(sources=collection.result())
     candidates, rejected = _discover_all(registry.sources)
+    strategy = settings.startup_deploy_strategy
+    if settings.durable_mode:
+        candidates = [replace(c, durable_mode=True) for c in candidates]
+        if strategy == "lazy":
+            # durable routes are typed by the wrapper's request model: Hayhooks' durable mode, too, fixes the
+            # pipeline set at startup
+            logger.info("HAYHOOKS_DURABLE_MODE loads every pipeline at cold start: the lazy strategy does not apply")
+            strategy = "parallel"
     workers = min(settings.startup_deploy_workers, max(len(candidates), 1))
-    if settings.startup_deploy_strategy == "lazy":
+    if strategy == "lazy":
         # found now, loaded by the first request that names them (Registry.get)
         registry.pending = {c.name: c for c in candidates}
         registry.load = load_candidate
         results: list[LoadedPipeline | FailedPipeline] = []
-    elif settings.startup_deploy_strategy == "parallel" and workers > 1:
+    elif strategy == "parallel" and workers > 1:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pipeline-load") as pool:
             attempts = list(pool.map(_attempt, candidates))
         results = []
@@ -196,6 +205,9 @@ def _attempt(candidate: Candidate) -> tuple[LoadedPipeline | FailedPipeline, boo
             _call_setup(wrapper, candidate, yaml=False)
         _run_warm_up_hooks(wrapper, candidate)
         run = _run_spec(candidate, wrapper)
+        durable = candidate.durable_mode and is_durable(type(wrapper))
+        if durable:
+            _check_durable(wrapper, candidate)
     except _PIPELINE_ERRORS as exc:
         failure = exc
         if not isinstance(exc, LoadFailure):  # a fault of the loader's own: still this pipeline's alone
@@ -223,6 +235,7 @@ def _attempt(candidate: Candidate) -> tuple[LoadedPipeline | FailedPipeline, boo
         source=candidate.source,
         version=candidate.version,
         hayhooks_imports=hayhooks_imports,
+        durable=durable,
     )
     return loaded, False
 
@@ -282,6 +295,15 @@ def _run_spec(candidate: Candidate, wrapper: object) -> RunEndpointSpec | None:
             where = candidate.path.name if candidate.kind == "yaml" else f"{name}/pipeline_wrapper.py"
             raise LoadFailure("model", f"{where}: {exc}") from exc
     return None
+
+
+def _check_durable(wrapper: object, candidate: Candidate) -> None:
+    from core.durable_attempt import DurableRunnerError, check_durable_wrapper  # durable mode only
+
+    try:
+        check_durable_wrapper(wrapper)
+    except DurableRunnerError as exc:
+        raise LoadFailure("contract", f"{candidate.name}/pipeline_wrapper.py: {exc}") from exc
 
 
 def _package_root() -> ModuleType:
@@ -391,7 +413,7 @@ def _import_wrapper_class_once(candidate: Candidate) -> type:
     if wrapper_cls is None:
         raise LoadFailure("contract", f"{candidate.name}/pipeline_wrapper.py does not define a 'PipelineWrapper' class")
     try:
-        return check_wrapper_class(wrapper_cls)
+        return check_wrapper_class(wrapper_cls, durable_mode=candidate.durable_mode)
     except ContractError as exc:
         raise LoadFailure("contract", f"{candidate.name}/pipeline_wrapper.py: {exc}") from exc
 

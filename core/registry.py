@@ -32,6 +32,7 @@ class LoadedPipeline:
     version: str | None = None  # the published version it came from, when the source has one
     # what served its `from hayhooks … import`s: "core" (core/hayhooks_alias.py) or "hayhooks"; None: it has none
     hayhooks_imports: str | None = None
+    durable: bool = False  # served with Hayhooks' durable routes (HAYHOOKS_DURABLE_MODE, core/routes/durable.py)
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,8 @@ class Settings:
     auth_public_docs: bool = False
     init_warm_up: Literal["auto", "on", "off"] = "auto"  # core/warmup.py: auto = under SnapStart and provisioned
     app: str = ""  # HAYHOOKS_APP: "module:attribute" of an app built with create_app() (core/app_factory.py)
+    # HAYHOOKS_DURABLE_MODE: durable wrappers get Hayhooks' durable routes, run by the durable worker function
+    durable_mode: bool = False
 
     def __post_init__(self) -> None:
         # absolute now: a wrapper's os.chdir() must not move the folder pipelines still to load are read from
@@ -126,6 +128,7 @@ class Settings:
             auth_public_docs=env.bool("HAYHOOKS_AUTH_PUBLIC_DOCS", False),
             init_warm_up=env.choice("HAYHOOKS_INIT_WARM_UP", "auto", ("auto", "on", "off")),  # type: ignore[arg-type]
             app=env.app_reference("HAYHOOKS_APP"),
+            durable_mode=env.bool("HAYHOOKS_DURABLE_MODE", False),
         )
 
 

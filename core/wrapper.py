@@ -20,7 +20,8 @@ RUN_METHODS = (
     "run_response_async",
     "run_response",
 )
-# Hayhooks' durable-mode entry points: not served here (see core/durable.py), named when they are all there is.
+# Hayhooks' durable-mode entry points: served with HAYHOOKS_DURABLE_MODE (core/routes/durable.py), by the
+# durable worker function (handler/durable_worker.py); with the mode off, a wrapper with only these does not load.
 DURABLE_RUN_METHODS = ("run_durable_async", "run_durable")
 # `POST /v1/files` goes to the first wrapper (by pipeline name) with one of these; as in Hayhooks they do not
 # count as run methods (a wrapper with only these does not load). The async one is ours: Hayhooks has only
@@ -48,6 +49,10 @@ class BasePipelineWrapper(ABC):
             return [d.content for d in self.pipeline.run({"retriever": {"query": question}})["retriever"]["documents"]]
     ```
     """
+
+    # Hayhooks' durable-mode attributes: a durable wrapper names its revision, and may type its resume answer
+    durable_revision: str | None = None
+    durable_resume_model: Any = None
 
     def __init__(self) -> None:
         self.pipeline: Any = None
@@ -108,18 +113,25 @@ class ContractError(Exception):
     """A wrapper class does not meet the contract; the message says what is missing."""
 
 
-def check_wrapper_class(obj: object) -> type:
-    """Return `obj` if it is a usable wrapper class, else raise `ContractError` saying why."""
+def is_durable(wrapper_cls: type) -> bool:
+    """The wrapper implements one of Hayhooks' durable methods."""
+    return any(implements(wrapper_cls, m) for m in DURABLE_RUN_METHODS)
+
+
+def check_wrapper_class(obj: object, *, durable_mode: bool = False) -> type:
+    """Return `obj` if it is a usable wrapper class, else raise `ContractError` saying why.
+
+    With `durable_mode` (HAYHOOKS_DURABLE_MODE) a durable method counts as a run method, as in Hayhooks."""
     if not isinstance(obj, type):
         raise ContractError(f"'PipelineWrapper' must be a class, got {type(obj).__name__}")
     if not callable(getattr(obj, "setup", None)):
         raise ContractError("class 'PipelineWrapper' has no setup() method")
-    if not implemented_run_methods(obj):
+    if not implemented_run_methods(obj) and not (durable_mode and is_durable(obj)):
         if durable := [m for m in DURABLE_RUN_METHODS if implements(obj, m)]:
             # say why, as Hayhooks does: "implements none of run_api…" would hide the method it does have
             raise ContractError(
-                f"class 'PipelineWrapper' implements only {', '.join(durable)}: durable wrappers need Hayhooks' "
-                "durable mode (HAYHOOKS_DURABLE_MODE), which this service does not have"
+                f"class 'PipelineWrapper' implements only {', '.join(durable)}: durable wrappers are served in "
+                "Hayhooks' durable mode: set HAYHOOKS_DURABLE_MODE=true (and deploy with DurableMode=on)"
             )
         raise ContractError("class 'PipelineWrapper' implements none of " + ", ".join(RUN_METHODS))
     return obj

@@ -20,8 +20,8 @@ TESTED_ELSEWHERE = {
     "core/callbacks.py": "tests/core/test_events.py",
     "core/chainlit_events.py": "tests/core/test_events.py",
     "core/open_webui.py": "tests/core/test_events.py",
-    "core/durable.py": "tests/core/test_hayhooks_alias.py (the names) and tests/core/routes/test_status.py "
-    "(durable mode off, as /status says)",
+    "core/durable.py": "tests/core/test_hayhooks_alias.py (the names), tests/core/routes/test_status.py "
+    "(durable mode off, as /status says) and tests/core/test_durable_attempt.py (the context in an attempt)",
     # Hayhooks' helper functions, tested together against what Hayhooks does
     "core/hayhooks_settings.py": "tests/core/test_hayhooks_helpers.py",
     "core/messages.py": "tests/core/test_hayhooks_helpers.py",

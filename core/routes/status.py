@@ -80,7 +80,7 @@ class StatusResponse(BaseModel):
         "implementation, the `hayhooks` package unused) or 'hayhooks' (the installed package, imported "
         "before the pipelines loaded). Absent when no pipeline imports hayhooks",
     )
-    # Hayhooks 2.1 keys, with the values its non-durable mode gives
+    # Hayhooks 2.1 keys; in durable mode, its values but `execution_enumeration` (no listing route here)
     durable_mode: bool = False
     durable: dict[str, object] = Field(default_factory=lambda: {"healthy": True, "deployments": {}})
     deployments: list[DeploymentSummary] = Field(default_factory=list)
@@ -105,6 +105,7 @@ async def status_all(request: Request) -> dict[str, Any]:
     services = services_of(request.app)
     registry = services.registry
     show = services.settings.show_tracebacks
+    durable = {p.name: dict(DURABLE_HEALTH) for p in registry.loaded_pipelines() if p.durable}
     return {
         "status": "Up!",
         "pipelines": registry.names(),
@@ -113,11 +114,18 @@ async def status_all(request: Request) -> dict[str, Any]:
         "sources": [s.as_status() for s in registry.sources],
         "states": registry.states(),
         "hayhooks_imports": hayhooks_imports(registry.loaded_pipelines()) or None,
-        "durable_mode": False,
-        "durable": {"healthy": True, "deployments": {}},
+        "durable_mode": services.settings.durable_mode,
+        "durable": {"healthy": True, "deployments": durable},
         "deployments": _deployments(request),
         "capabilities": {"execution_enumeration": False},
     }
+
+
+# Lambda runs the durable worker: this function has no slots or store of its own to report on, and asks
+# nothing of the Lambda API to answer /status (it must stay cheap)
+DURABLE_HEALTH = {"healthy": True}
+DURABLE_WORKER_SCOPE = "Lambda durable worker function"
+DURABLE_STORE_SCOPE = "Lambda durable executions of the worker function"
 
 
 def hayhooks_imports(pipelines: list[LoadedPipeline]) -> dict[str, str]:
@@ -146,7 +154,7 @@ def _summary(pipeline: LoadedPipeline) -> dict[str, Any]:
         capabilities.append("file_upload")  # takes `POST /v1/files` (Hayhooks' meaning), not a multipart run
     if is_tool(pipeline):
         capabilities.append("mcp_eligible")  # listed by /mcp, by Hayhooks' rule: a request model, no skip_mcp
-    return {
+    summary = {
         "name": pipeline.name,
         "type": "pipeline" if kind in ("Pipeline", "AsyncPipeline") else "agent" if kind == "Agent" else "unknown",
         "execution_mode": "request-bound",
@@ -159,6 +167,16 @@ def _summary(pipeline: LoadedPipeline) -> dict[str, Any]:
         "store_scope": None,
         "execution_enumeration": False,
     }
+    if pipeline.durable:
+        summary.update(
+            execution_mode="durable",
+            state="Healthy",
+            revision=getattr(pipeline.wrapper, "durable_revision", None),
+            health=dict(DURABLE_HEALTH),
+            worker_scope=DURABLE_WORKER_SCOPE,
+            store_scope=DURABLE_STORE_SCOPE,
+        )
+    return summary
 
 
 @router.get(

@@ -230,7 +230,7 @@ def test_hayhooks_settings_names_with_this_projects_values(monkeypatch):
     assert settings.pipelines_dir == str(FIXTURE_PIPELINES) and settings.additional_python_path == "/a:/b"
     assert settings.root_path == "/prod" and settings.port == ours.port
     assert settings.streaming_components == "all" and settings.durable_store == "redis"
-    assert settings.durable_mode is False  # durable execution does not exist here, whatever the variable says
+    assert settings.durable_mode is False  # the settings in use say so: the variable was read at cold start
     assert settings.cors_allow_origins == [] and settings.chainlit_base_url == f"http://127.0.0.1:{ours.port}/prod"
     with pytest.raises(AttributeError, match="cannot be set"):
         settings.port = 1

@@ -57,6 +57,7 @@ def conditions_for(mode: str, **extra: bool) -> dict[str, bool]:
         "HasAllowlist": False,
         "HasApp": False,
         "TracingOn": True,
+        "UseDurableMode": False,
         **extra,
     }
 

@@ -21,7 +21,9 @@ class NoManagedPolicies:
 
 def main() -> None:
     template = yaml_parse(open(sys.argv[1]).read())
-    template["Resources"]["PipelinesFunction"]["Properties"]["CodeUri"] = "s3://artifacts-bucket/code.zip"
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::Function":
+            resource["Properties"]["CodeUri"] = "s3://artifacts-bucket/code.zip"
     parameters = dict(arg.split("=", 1) for arg in sys.argv[2:])
     translated = transform(template, parameters, NoManagedPolicies())
     from cfnlint.api import ManualArgs, lint
