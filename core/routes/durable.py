@@ -35,7 +35,7 @@ from core.durable_runs import (
 ExecutionId = Annotated[str, Path(pattern=EXECUTION_ID_PATTERN)]
 _CURSOR = re.compile(r"^\d{1,9}-\d{1,9}$")
 _SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-STREAM_FOLLOW_SECONDS = 20.0
+STREAM_FOLLOW_SECONDS = 8.0  # a request stays well inside API Gateway's 30 s; the client reconnects with Last-Event-ID
 STREAM_POLL_SECONDS = 1.0
 
 
