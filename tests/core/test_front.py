@@ -132,11 +132,13 @@ def test_the_service_middleware_wraps_both_once(registry):
 
 
 def test_api_keys_apply_to_what_the_front_answers(registry):
-    services = AppServices(fixture_settings(auth_public_status=False), registry, sync_inline=True, api_keys=(b"k" * 16,))
+    key = "k" * 16
+    services = AppServices(fixture_settings(), registry, sync_inline=True, api_keys=(key.encode(),))
     client = TestClient(LeanFront(services))
     assert client.get("/status").status_code == 401
     assert client.post("/echo/run", json={"text": "x"}).status_code == 401
-    assert client.post("/echo/run", json={"text": "x"}, headers={"authorization": f"Bearer {'k' * 16}"}).status_code == 200
+    authorized = client.post("/echo/run", json={"text": "x"}, headers={"authorization": f"Bearer {key}"})
+    assert authorized.status_code == 200
 
 
 @pytest.mark.parametrize(

@@ -93,7 +93,8 @@ def test_importing_another_submodule_first_runs_the_package_init_once():
         import fastapi
         print(json.dumps({
             "light": is_light(fastapi),
-            "same": fastapi.routing is sys.modules["fastapi.routing"] and fastapi.APIRouter is fastapi.routing.APIRouter,
+            "same": fastapi.routing is sys.modules["fastapi.routing"]
+            and fastapi.APIRouter is fastapi.routing.APIRouter,
             "loader": type(fastapi.routing.__spec__.loader).__name__,
             "package_loader": type(fastapi.__loader__).__name__,
         }))
