@@ -37,6 +37,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.app_services import AppServices, attach
 from core.error_reply import http_exception_response, unexpected_error
+from core.registry import LoadedPipeline
 from core.request_context import INIT_WARM_UP_KEY
 from core.run_call import RunCall
 from core.service_middleware import wrap_in_service_middleware
@@ -146,15 +147,19 @@ class LeanFront:
             return None
         run = None
         if pipeline.run is not None and not pipeline.run.requires_files:
-            settings = self.services.settings
-            run = RunCall(
-                pipeline,
-                show_tracebacks=settings.show_tracebacks,
-                sync_inline=self.services.sync_inline,
-                timeout_margin_ms=settings.timeout_margin_ms,
-            )
+            run = self.run_call(pipeline, show_tracebacks=self.services.settings.show_tracebacks)
         self._runs[name] = run
         return run
+
+    def run_call(self, pipeline: LoadedPipeline, *, show_tracebacks: bool) -> RunCall:
+        """`pipeline`'s run as this app calls it (also the init warm-up's echo run, core/warmup.py)."""
+        services = self.services
+        return RunCall(
+            pipeline,
+            show_tracebacks=show_tracebacks,
+            sync_inline=services.sync_inline,
+            timeout_margin_ms=services.settings.timeout_margin_ms,
+        )
 
 
 async def _run(run: RunCall, request: Request) -> Response | None:

@@ -75,18 +75,16 @@ def _echo_pipeline() -> Any:
 def _echo_route(app: Any) -> Any:
     """What answers the echo run, carried in its scope: for the lean front (core/front.py) the run it calls,
     as it calls a pipeline's; for the FastAPI app, a run route built as it builds them, in a router of its own."""
-    from core.front import LeanFront
-    from core.run_call import RunCall
-
-    sync_inline = services_of(app).sync_inline
-    if isinstance(app, LeanFront):
-        return RunCall(_echo_pipeline(), show_tracebacks=False, sync_inline=sync_inline)
+    # the lean front (core/front.py) has one; asked, not imported: core.front -> core.app -> here would be a cycle
+    run_call = getattr(app, "run_call", None)
+    if run_call is not None:
+        return run_call(_echo_pipeline(), show_tracebacks=False)
     from fastapi import APIRouter
 
     from core.routes.run import add_run_route
 
     router = APIRouter(dependency_overrides_provider=app)
-    add_run_route(router, _echo_pipeline(), show_tracebacks=False, sync_inline=sync_inline)
+    add_run_route(router, _echo_pipeline(), show_tracebacks=False, sync_inline=services_of(app).sync_inline)
     (route,) = router.routes
     return route
 
