@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -46,11 +47,18 @@ from core.status_report import pipeline_status_body, pipeline_status_json, statu
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-# a lean answer: a Response, or None when FastAPI answers the request instead
-Answer = Callable[[Request], Awaitable[Response | None]]
+
+@dataclass(frozen=True)
+class HandOver:
+    """A lean answer's "FastAPI answers this one"; `body`: what was read of the request's (None: nothing)."""
+
+    body: bytes | None = None
+
+
+Answer = Callable[[Request], Awaitable[Response | HandOver]]
 # scope keys between the dispatch and the lean answer inside Starlette's error middleware
 _ANSWER = "haystack_lambda.lean_answer"
-_DECLINED = "haystack_lambda.lean_declined"  # set when FastAPI answers: the body read so far, or None
+_HANDED_OVER = "haystack_lambda.handed_over"
 
 
 class LeanFront:
@@ -91,11 +99,11 @@ class LeanFront:
         if answer is not None:
             scope[_ANSWER] = answer
             await self._answer_lean(scope, receive, send)
-            if _DECLINED not in scope:
+            handed: HandOver | None = scope.pop(_HANDED_OVER, None)
+            if handed is None:
                 return
-            body = scope.pop(_DECLINED)
-            if body is not None:
-                receive = _replay(body, receive)
+            if handed.body is not None:
+                receive = _replay(handed.body, receive)
         await self.full_app(scope, receive, send)
 
     async def _lean(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -105,13 +113,13 @@ class LeanFront:
             response = await answer(request)
         except HTTPException as exc:
             response = http_exception_response(exc)
-        if response is None:  # FastAPI's to answer, with the body if it was read
-            scope[_DECLINED] = getattr(request, "_body", None)
+        if isinstance(response, HandOver):
+            scope[_HANDED_OVER] = response
             return
         await response(scope, receive, send)
 
     def _lean_answer(self, scope: Scope) -> Answer | None:
-        """The front's answer for this request, or None when FastAPI's app answers it."""
+        """The front's answer for this request, or None when FastAPI's app answers it (as the answer may too)."""
         path = get_route_path(scope)
         method = scope["method"]
         if method == "GET":
@@ -162,17 +170,17 @@ class LeanFront:
         )
 
 
-async def _run(run: RunCall, request: Request) -> Response | None:
-    """A run FastAPI would validate: None (FastAPI answers) unless the body is JSON its model accepts."""
+async def _run(run: RunCall, request: Request) -> Response | HandOver:
+    """A run FastAPI would validate: handed over (FastAPI answers) unless the body is JSON its model accepts."""
     if not _is_json(request.headers.get("content-type")):
-        return None  # FastAPI's answer: a 422 for a body it does not read as JSON
+        return HandOver()  # FastAPI's answer: a 422 for a body it does not read as JSON
     body = await request.body()
     if not body:
-        return None  # "Field required"
+        return HandOver(body)  # "Field required"
     try:
         run_req = run.spec.request_model.model_validate(json.loads(body), from_attributes=True)
     except (ValueError, ValidationError):  # JSON FastAPI cannot decode (JSONDecodeError is a ValueError), a 422
-        return None
+        return HandOver(body)
     result = await run(run_req, request)
     if isinstance(result, Response):
         return result

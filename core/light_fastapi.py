@@ -13,7 +13,9 @@ importing any other submodule (`fastapi.routing`, `fastapi.encoders`, ...). So c
 all of it, in the same module object; only the order of FastAPI's own imports differs.
 
 Installed by the Lambda cold start (handler/__init__.py) only, before any pipeline is imported: a process
-that already imported FastAPI is left as it is.
+that already imported FastAPI is left as it is. Not locked: a thread that reads a FastAPI name while another
+runs `__init__` gets the ImportError a plain import race gives, which the loader's parallel strategy already
+retries alone (core/loader.py); a lock here could deadlock against the import system's own module locks.
 """
 
 from __future__ import annotations
