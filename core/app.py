@@ -3,38 +3,31 @@
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.routing import BaseRoute, Match, get_route_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core import no_pydantic_v1
-from core.access_log import AccessLogMiddleware
 from core.app_services import AppServices, attach, services_of
-from core.auth import ApiKeyMiddleware
-from core.lambda_response import LambdaResponseMiddleware
+from core.error_reply import unexpected_error
 from core.lazy import PendingRunRoute
-from core.limits import RequestLimitsMiddleware
 from core.registry import FailedPipeline, LoadedPipeline, Registry
-from core.request_id import RequestIdMiddleware
 from core.routes.run import add_failed_run_route, add_run_route
+from core.service_middleware import wrap_in_service_middleware
 from core.settings import Settings
 from core.warmup import INIT_WARM_UP_KEY, answer_echo_run
-
-logger = logging.getLogger("core.app")
 
 TITLE = "haystack-lambda"
 DESCRIPTION = "Haystack pipelines served with Hayhooks' endpoints, from AWS Lambda."
 
 
 class PipelineApp(FastAPI):
-    """FastAPI with the request-id and CORS middleware outside the error handler.
+    """FastAPI with the service's middleware (core/service_middleware.py) outside its error handler.
 
     FastAPI puts user middleware inside its `ServerErrorMiddleware`, so a 500 it produces would go out
     without `X-Request-Id` and without CORS headers; a browser would then report a CORS failure instead
@@ -47,37 +40,14 @@ class PipelineApp(FastAPI):
         what the OpenAPI document is made of. The router's own list is never edited after start-up."""
         return [route.built or route if isinstance(route, PendingRunRoute) else route for route in self.router.routes]
 
+    # False when the lean front (core/front.py) serves this app: the front wraps both in the same layers
+    service_middleware = True
+
     def build_middleware_stack(self):  # type: ignore[override]
         stack = super().build_middleware_stack()
-        services = services_of(self)
-        settings = services.settings
-        # limits inside authentication: no work on the body of a request without a key; both inside CORS, so
-        # that their answers (401, 413, 431, 422) carry CORS headers a browser can read
-        stack = RequestLimitsMiddleware(
-            stack,
-            max_body=settings.max_request_bytes,
-            max_header_bytes=settings.max_header_bytes,
-            max_json_depth=settings.max_json_depth,
-        )
-        stack = ApiKeyMiddleware(
-            stack, services.api_keys, public_status=settings.auth_public_status, public_docs=settings.auth_public_docs
-        )
-        if services.sync_inline:  # on Lambda: answers it can deliver (core/lambda_response.py); inside CORS
-            stack = LambdaResponseMiddleware(stack)
-        cors = settings.cors
-        if cors.enabled:
-            stack = CORSMiddleware(
-                stack,
-                allow_origins=list(cors.allow_origins),
-                allow_methods=list(cors.allow_methods),
-                allow_headers=list(cors.allow_headers),
-                allow_credentials=cors.allow_credentials,
-                allow_origin_regex=cors.allow_origin_regex,
-                expose_headers=list(cors.expose_headers),
-                max_age=cors.max_age,
-            )
-        stack = AccessLogMiddleware(stack, services.request_observers)
-        return RequestIdMiddleware(stack)
+        if not self.service_middleware:
+            return stack
+        return wrap_in_service_middleware(stack, services_of(self))
 
 
 def create_app(
@@ -87,12 +57,16 @@ def create_app(
     sync_inline: bool = False,
     api_keys: tuple[bytes, ...] = (),
     durable_runs: Any = None,
+    behind: AppServices | None = None,
 ) -> FastAPI:
     """Build the app. `sync_inline` calls sync wrappers on the event loop (right for Lambda only).
 
     Durable wrappers (HAYHOOKS_DURABLE_MODE) get Hayhooks' durable routes after their run routes; their
     executions are the durable worker function's (`durable_runs`, by default the one HAYHOOKS_DURABLE_WORKER_ARN
     names: core/durable_runs.py). With the mode off nothing durable is imported.
+
+    `behind`: the services of the lean front (core/front.py) this app is built for, on its first request
+    that needs FastAPI; the app then shares them and leaves the service's middleware to the front.
 
     `settings.root_path` is applied by the server in front (uvicorn under `make run`, the handler on Lambda).
     Every route is added here, in the order requests are matched against them, and none after: the run
@@ -111,7 +85,11 @@ def create_app(
 
     # FastAPI adds its documentation routes when built; without an OpenAPI URL it adds none (added last, below)
     app = PipelineApp(title=TITLE, description=DESCRIPTION, openapi_url=None)
-    attach(app, AppServices(settings, registry, sync_inline=sync_inline, api_keys=api_keys))
+    if behind is not None:
+        attach(app, behind)
+        app.service_middleware = False
+    else:
+        attach(app, AppServices(settings, registry, sync_inline=sync_inline, api_keys=api_keys))
 
     for pipeline in registry.loaded.values():
         if pipeline.run is not None:
@@ -137,7 +115,7 @@ def create_app(
     app.router.redirect_slashes = False  # Starlette's redirect is absolute, to whatever Host the client sent
     app.router.default = _slash_redirect_or_not_found(app.router.default)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(Exception, _unexpected_error)
+    app.add_exception_handler(Exception, unexpected_error)
 
     return app
 
@@ -261,9 +239,3 @@ def _preview(value: Any, parts: list[str], budget: int) -> bool:
             return False
     parts.append(closing)
     return True
-
-
-async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    """A fault outside a pipeline: JSON, never a traceback in the body."""
-    logger.exception("Unhandled error on %s %s", request.method, request.url.path)
-    return JSONResponse({"detail": "Internal Server Error"}, status_code=500)

@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import inspect
 import logging
+import sys
 import traceback
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator, Mapping, MutableMapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from fastapi import HTTPException
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from core.app_services import services_of
@@ -40,6 +40,7 @@ from core.request_context import current_pipeline, name_pipeline
 from core.wrapper import implements
 
 if TYPE_CHECKING:
+    from fastapi import HTTPException
     from starlette.applications import Starlette
 
 logger = logging.getLogger("core.invocation")
@@ -187,9 +188,9 @@ class Invoker:
                 yield
         except InvocationError:
             raise
-        except HTTPException as exc:
-            raise WrapperRefused(exc) from None  # it is the answer, not its cause: re-raised as it is
         except (Exception, SystemExit) as exc:
+            if is_fastapi_http_exception(exc):
+                raise WrapperRefused(exc) from None  # it is the answer, not its cause: re-raised as it is
             logger.exception("Pipeline '%s' failed", pipeline)
             raise PipelineFailed(exc) from exc
         if deadline.expired:
@@ -266,6 +267,13 @@ class Invoker:
             if whole and isinstance(result, STREAM_TYPES):
                 result = await self.collect(result)
         return result
+
+
+def is_fastapi_http_exception(exc: BaseException) -> bool:
+    """FastAPI's `HTTPException` (not Starlette's, as in Hayhooks), told without importing FastAPI: no wrapper
+    can have raised it unless `fastapi.exceptions` is imported (core/front.py serves runs without FastAPI)."""
+    module = sys.modules.get("fastapi.exceptions")
+    return module is not None and isinstance(exc, module.HTTPException)
 
 
 async def _inline(stream: Iterator[Any]) -> AsyncIterator[Any]:

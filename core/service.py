@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import TYPE_CHECKING
 
-from fastapi import FastAPI
-
-from core.app import create_app
 from core.auth import load_api_keys
 from core.loader import load_registry
 from core.logs import configure_logging
@@ -16,12 +14,22 @@ from core.registry import Registry
 from core.secrets import resolve as resolve_secrets
 from core.settings import Settings, set_in_use
 
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from core.front import LeanFront
+
 logger = logging.getLogger("core.service")
 
 
-def build_service(settings: Settings | None = None, *, sync_inline: bool = False) -> tuple[FastAPI, Registry]:
+def build_service(
+    settings: Settings | None = None, *, sync_inline: bool = False, lean_front: bool = False
+) -> tuple[FastAPI | LeanFront, Registry]:
     """The app and its registry; no request has gone through the app yet (the init warm-up, when it runs,
-    is the Lambda handler's: handler/entry.py, core/warmup.py)."""
+    is the Lambda handler's: handler/entry.py, core/warmup.py).
+
+    `lean_front`: the app is core/front.py's, which imports FastAPI only for a request that needs it (the
+    Lambda handler's); otherwise the FastAPI app itself (`make run`, Hayhooks' `create_app()`)."""
     # Haystack's telemetry imports posthog and calls home at exit: off unless the user turns it on.
     os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")
     settings = settings or Settings.from_env()
@@ -64,8 +72,18 @@ def build_service(settings: Settings | None = None, *, sync_inline: bool = False
         )
     if not api_keys:
         _log_unauthenticated()
-    app = create_app(settings, registry, sync_inline=sync_inline, api_keys=api_keys)
-    return app, registry
+    if lean_front:
+        from core.app_services import AppServices
+        from core.front import LeanFront
+
+        front = LeanFront(AppServices(settings, registry, sync_inline=sync_inline, api_keys=api_keys))
+        if any(p.durable for p in registry.loaded_pipelines()):
+            # durable mode (opt-in) is served by FastAPI routes: built now, so a missing worker fails the init
+            _ = front.full_app
+        return front, registry
+    from core.app import create_app
+
+    return create_app(settings, registry, sync_inline=sync_inline, api_keys=api_keys), registry
 
 
 def _log_unauthenticated() -> None:

@@ -10,7 +10,10 @@ few times (it specialises bytecode as it goes). The warm-up pays those costs in 
 * a few successful runs of a built-in pipeline that only echoes its input: the run path every pipeline
   shares (validation, the wrapper call, the deadline, the response model, JSON). Its route is in no route
   list: the router finds no route for its path and its not-found answer hands the request to the route the
-  scope carries (`answer_echo_run`, called from core/app.py); no request from outside carries one.
+  scope carries (`answer_echo_run`, called from core/app.py); no request from outside carries one. Behind
+  the lean front (core/front.py, on Lambda) the scope carries the echo's `RunCall`, which the front runs
+  as it runs a pipeline's. The invalid bodies above are FastAPI's to answer there: the warm-up builds the
+  FastAPI app behind the front, in an init paid ahead.
 
 Each request carries `INIT_WARM_UP_KEY` in its ASGI scope (no client can set a scope key): it is neither
 authenticated, logged nor counted. It runs only when it pays (`wanted`): under SnapStart and provisioned
@@ -60,19 +63,28 @@ class _EchoWrapper:
         return {"text": text, "count": count}
 
 
-def _echo_route(app: Any) -> BaseRoute:
-    """The echo pipeline's run route, built as the app builds run routes, in a router of its own."""
-    from fastapi import APIRouter
-
+def _echo_pipeline() -> Any:
     from core.registry import LoadedPipeline
-    from core.routes.run import add_run_route
     from core.run_spec import build_run_spec
 
     wrapper = _EchoWrapper()
     spec = build_run_spec(WARMUP_PIPELINE, wrapper.run_api, is_async=False)
-    pipeline = LoadedPipeline(WARMUP_PIPELINE, "wrapper", Path(__file__), wrapper, spec, 0.0)
+    return LoadedPipeline(WARMUP_PIPELINE, "wrapper", Path(__file__), wrapper, spec, 0.0)
+
+
+def _echo_route(app: Any) -> Any:
+    """What answers the echo run, carried in its scope: for the lean front (core/front.py) the run it calls,
+    as it calls a pipeline's; for the FastAPI app, a run route built as it builds them, in a router of its own."""
+    # the lean front (core/front.py) has one; asked, not imported: core.front -> core.app -> here would be a cycle
+    run_call = getattr(app, "run_call", None)
+    if run_call is not None:
+        return run_call(_echo_pipeline(), show_tracebacks=False)
+    from fastapi import APIRouter
+
+    from core.routes.run import add_run_route
+
     router = APIRouter(dependency_overrides_provider=app)
-    add_run_route(router, pipeline, show_tracebacks=False, sync_inline=services_of(app).sync_inline)
+    add_run_route(router, _echo_pipeline(), show_tracebacks=False, sync_inline=services_of(app).sync_inline)
     (route,) = router.routes
     return route
 

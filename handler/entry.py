@@ -48,7 +48,8 @@ class LambdaHandler:
             self.app = load_user_app(self.settings, sync_inline=True)
             self.registry = services_of(self.app).registry
         else:
-            self.app, self.registry = build_service(self.settings, sync_inline=True)
+            # the lean front: FastAPI imported by the first request that needs it (core/front.py)
+            self.app, self.registry = build_service(self.settings, sync_inline=True, lean_front=True)
         self.metrics = PipelineMetrics(init_ms=(time.perf_counter() - started) * 1000)
         observers = services_of(self.app).request_observers
         observers.append(self.metrics.observe)

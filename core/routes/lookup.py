@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi import HTTPException
+# Starlette's: FastAPI answers it as its own, and the lean front (core/front.py) without importing FastAPI
+from starlette.exceptions import HTTPException
 
 from core.registry import LoadedPipeline, Registry
 

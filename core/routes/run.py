@@ -1,20 +1,18 @@
 """`POST /{name}/run`: one route per loaded pipeline, built once at cold start.
 
-Per request this does only what it must: validate the body, call the wrapper (core/invocation.py: inline
-on Lambda, in the thread pool under `make run`, within the invocation's time), shape the result, and
-answer a failure as Hayhooks does.
+Per request this does only what it must: validate the body, then core/run_call.py (the wrapper called through
+core/invocation.py, the result shaped, a failure answered as Hayhooks does). On Lambda the lean front
+(core/front.py) serves most runs itself, with the same `RunCall`; this route serves the rest.
 """
 
 import inspect
 from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Form, Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse
 
-from core.invocation import DeadlineExpired, Invoker, PipelineFailed, WrapperRefused, target_of
 from core.registry import LoadedPipeline
-from core.request_context import STREAMED, name_pipeline
-from core.run_body import drain, is_stream, remove_temp_file_after_sending, stream
+from core.run_call import RunCall
 
 
 def add_run_route(
@@ -28,35 +26,9 @@ def add_run_route(
     spec = pipeline.run
     assert spec is not None
     name = pipeline.name
-    response_model = spec.response_model
-    target = target_of(pipeline, "run")
-    invoker = Invoker(None, inline=sync_inline, margin_ms=timeout_margin_ms)
-
-    async def call(run_req: Any, request: Request) -> Any:
-        name_pipeline(request.scope, name)
-        try:
-            async with invoker.guard(name, request.scope):
-                result = await invoker.call(target, run_req.model_dump(), headers=request.headers)
-                # inside the guard, as in Hayhooks: a drained stream that fails half-way, or a result that
-                # does not match the annotation, is a pipeline error
-                return await shape(result, streamed=bool(request.scope.get(STREAMED)))
-        except WrapperRefused as refused:
-            raise refused.exception  # noqa: B904  (the wrapper's own exception, with its own cause)
-        except PipelineFailed as failed:
-            detail = failed.detail + (f"\n{failed.traceback()}" if show_tracebacks else "")
-            return JSONResponse({"detail": detail}, status_code=500)
-        except DeadlineExpired as expired:
-            return JSONResponse({"detail": expired.detail}, status_code=504)
-
-    async def shape(result: Any, *, streamed: bool) -> Any:
-        if isinstance(result, Response):
-            return remove_temp_file_after_sending(result)
-        if is_stream(result):
-            # on Lambda a buffered answer is drained here, within the deadline; the streaming loop sends it as it comes
-            return await drain(result, invoker) if sync_inline and not streamed else stream(result)
-        if response_model is None:
-            return result
-        return response_model(result=result)
+    call = RunCall(
+        pipeline, show_tracebacks=show_tracebacks, sync_inline=sync_inline, timeout_margin_ms=timeout_margin_ms
+    )
 
     body = spec.request_model
     if spec.requires_files:
@@ -84,7 +56,7 @@ def add_run_route(
         endpoint,
         methods=["POST"],
         name=f"{name}_run",
-        response_model=response_model,
+        response_model=spec.response_model,
         tags=["pipelines"],
         description=spec.description,
         **kwargs,

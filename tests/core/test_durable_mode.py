@@ -158,6 +158,15 @@ def test_without_a_worker_the_app_is_not_built(monkeypatch):
         create_app(settings, load_registry(settings))
 
 
+def test_without_a_worker_the_lambda_cold_start_fails_naming_the_variable(monkeypatch):
+    """On Lambda the FastAPI app sits behind the lean front; durable mode builds it at init all the same."""
+    from core.service import build_service
+
+    monkeypatch.delenv(WORKER_ENV, raising=False)
+    with pytest.raises(RuntimeError, match=WORKER_ENV):
+        build_service(durable_settings(), lean_front=True)
+
+
 class Refusing:
     """A Lambda client that must not be reached (the request is refused before)."""
 

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import pytest
-from fastapi import HTTPException
+from starlette.exceptions import HTTPException  # FastAPI answers it as its own; the lean front without FastAPI
 
 from core.registry import FailedPipeline, LoadedPipeline, Registry
 from core.routes.lookup import loaded_or_raise

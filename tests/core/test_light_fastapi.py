@@ -1,0 +1,134 @@
+"""core/light_fastapi.py: `from fastapi import HTTPException` (and the other light names) imports only FastAPI's
+light modules; anything else gets all of FastAPI, in the same module objects. Fresh processes: import state
+is process-wide."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+from tests.cold import ROOT, clean_env
+
+SETUP = """
+import json, sys
+from core.light_fastapi import LIGHT_SUBMODULES, is_light, serve_light_names
+assert serve_light_names() is not None
+
+def fastapi_modules():
+    return sorted(m for m in sys.modules if m == "fastapi" or m.startswith("fastapi."))
+"""
+
+
+def _fresh(code: str) -> dict:
+    proc = subprocess.run(
+        [sys.executable, "-c", SETUP + textwrap.dedent(code)],
+        cwd=ROOT,
+        env=clean_env(PYTHONPATH=str(ROOT)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_a_wrappers_names_import_only_the_light_modules():
+    out = _fresh(
+        """
+        from fastapi import HTTPException, Request, Response, UploadFile, WebSocketException, status
+        from fastapi.responses import JSONResponse, StreamingResponse
+        from pydantic import create_model
+        model = create_model("Files", files=(list[UploadFile], ...))  # what a wrapper taking files builds
+        model.model_json_schema()
+        light = is_light(sys.modules["fastapi"])
+        modules = fastapi_modules()
+        import fastapi.exceptions
+        print(json.dumps({
+            "light": light,
+            "outside": [m for m in modules if m != "fastapi" and m not in LIGHT_SUBMODULES],
+            "same": HTTPException is fastapi.exceptions.HTTPException and status.HTTP_200_OK == 200,
+        }))
+        """
+    )
+    assert out == {"light": True, "outside": [], "same": True}
+
+
+def test_any_other_name_imports_all_of_fastapi_in_place():
+    out = _fresh(
+        """
+        from fastapi import HTTPException
+        package = sys.modules["fastapi"]
+        from fastapi import FastAPI, APIRouter
+        import fastapi
+        print(json.dumps({
+            "same_module": fastapi is package,
+            "light": is_light(fastapi),
+            "version": fastapi.__version__,
+            "routes": len(FastAPI().routes) > 0,
+            "same_class": fastapi.HTTPException is HTTPException,
+            "getattr_gone": "__getattr__" not in vars(fastapi),
+            "missing": not hasattr(fastapi, "no_such_name"),
+        }))
+        """
+    )
+    assert out == {
+        "same_module": True,
+        "light": False,
+        "version": out["version"],
+        "routes": True,
+        "same_class": True,
+        "getattr_gone": True,
+        "missing": True,
+    }
+
+
+def test_importing_another_submodule_first_runs_the_package_init_once():
+    out = _fresh(
+        """
+        from fastapi import HTTPException
+        import fastapi.routing  # a submodule outside the light set, while the package is light
+        import fastapi.encoders
+        import fastapi
+        print(json.dumps({
+            "light": is_light(fastapi),
+            "same": fastapi.routing is sys.modules["fastapi.routing"]
+            and fastapi.APIRouter is fastapi.routing.APIRouter,
+            "loader": type(fastapi.routing.__spec__.loader).__name__,
+            "package_loader": type(fastapi.__loader__).__name__,
+        }))
+        """
+    )
+    assert out == {"light": False, "same": True, "loader": "SourceFileLoader", "package_loader": "SourceFileLoader"}
+
+
+def test_star_import_and_dunders():
+    out = _fresh(
+        """
+        import fastapi
+        probe = hasattr(fastapi, "__wrapped__")  # a dunder probe (inspect, pickle) does not load FastAPI
+        light = is_light(fastapi)
+        namespace = {}
+        exec("from fastapi import *", namespace)
+        print(json.dumps({"probe": probe, "light_before": light, "FastAPI": "FastAPI" in namespace}))
+        """
+    )
+    assert out == {"probe": False, "light_before": True, "FastAPI": True}
+
+
+def test_a_process_that_imported_fastapi_is_left_alone():
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import fastapi, sys\nfrom core.light_fastapi import serve_light_names, LightNamesFinder\n"
+            "print(serve_light_names() is None and not any(isinstance(f, LightNamesFinder) for f in sys.meta_path))",
+        ],
+        cwd=ROOT,
+        env=clean_env(PYTHONPATH=str(ROOT)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.stdout.strip() == "True", proc.stderr
