@@ -88,13 +88,13 @@ def build_service(
 
 def _log_unauthenticated() -> None:
     """The app checks no key: INFO when the gateway authenticates (AuthMode=jwt/iam) or outside the template,
-    a WARNING when the template says nobody does (AuthMode=none, which samconfig.toml's local sections set
-    for `sam local`, where the API-key secret does not exist)."""
+    a WARNING when the template says nobody does (AuthMode=none, which samconfig.toml's local sections and
+    `make start-api` set for `sam local`, where the API-key secret does not exist)."""
     if os.environ.get("HAYHOOKS_AUTH_MODE", "").strip().lower() != "none":
         logger.info("No API keys configured: requests are not authenticated by the app")
     elif os.environ.get("AWS_SAM_LOCAL") == "true":
         logger.warning(
-            "AuthMode=none under sam local (samconfig.toml's local sections): requests are not authenticated; "
+            "AuthMode=none under sam local: requests are not authenticated; "
             "deployed, the default AuthMode=api-key checks a key"
         )
     else:
