@@ -14,6 +14,7 @@ from starlette.types import Scope
 
 from core import warmup
 from core.app_services import services_of
+from core.auth import ApiKeysRead
 from core.error_reply import error_body
 from core.logs import bind_invocation, clear_invocation, update_invocation
 from core.root_path import RootPathMiddleware
@@ -41,6 +42,8 @@ class LambdaHandler:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings.from_env()
         started = time.perf_counter()
+        # the API-key secret's read starts first: its round trip overlaps the imports tracing and loading do
+        keys_read = None if self.settings.app else ApiKeysRead()
         self.tracing = start_tracing(self.settings.show_tracebacks)
         if self.settings.app:  # the user's app from create_app(), with its own routes and middleware
             from core.app_factory import load_user_app
@@ -48,7 +51,7 @@ class LambdaHandler:
             self.app = load_user_app(self.settings, sync_inline=True)
             self.registry = services_of(self.app).registry
         else:
-            self.app, self.registry = build_service(self.settings, sync_inline=True)
+            self.app, self.registry = build_service(self.settings, sync_inline=True, api_keys_read=keys_read)
         self.metrics = PipelineMetrics(init_ms=(time.perf_counter() - started) * 1000)
         observers = services_of(self.app).request_observers
         observers.append(self.metrics.observe)
