@@ -58,6 +58,7 @@ class LambdaHandler:
         if self.tracing:
             observers.append(self.tracing.observe)
         self.invocations = 0
+        self.export_after_response = False  # our Runtime API loop sets it and calls after_response()
         self.snapstart = snapstart.register(self)
         if ignored := server_only_variables_set():
             logger.info("Ignored on Lambda (they configure a long-running server): %s", ", ".join(ignored))
@@ -97,9 +98,17 @@ class LambdaHandler:
                 return answer(self.tracing.propagated(event), context)
         finally:
             self.metrics.flush()  # every invocation, error paths included
-            if self.tracing is not None:
-                self.tracing.flush()
-            clear_invocation()
+            if not self.export_after_response:
+                self.after_response()
+
+    def after_response(self) -> None:
+        """Send the invocation's spans, then drop its log fields. Called by `__call__`, or, under our Runtime
+        API loop (`export_after_response`), once the answer is posted: the caller does not wait for the
+        export (an HTTPS round trip to X-Ray), and nothing is lost, since Lambda freezes the environment
+        only when the loop asks for the next event."""
+        if self.tracing is not None:
+            self.tracing.flush()
+        clear_invocation()
 
     def _answer(self, event: Any, context: Any) -> dict[str, Any]:
         kind = classify(event)

@@ -8,7 +8,8 @@ import *is* the cold start, which must happen inside the loop so that its failur
 It does what awslambdaric's loop does, with the standard library's `http.client` only: the runtime's log
 handler (when /var/runtime has it), init errors, `GET /invocation/next` and its headers (request id,
 deadline, function ARN, trace id into `_X_AMZN_TRACE_ID`, client context, Cognito identity), a context
-object, `/response` and `/error` posts, and SnapStart's before-snapshot and after-restore hooks.
+object, `/response` and `/error` posts, and SnapStart's before-snapshot and after-restore hooks. An
+invocation's spans are exported after its answer is posted, before the next `GET /invocation/next`.
 Function URL events are answered streamed (handler/runtime_stream.py); every other event through
 `handler.lambda_handler` and a normal `/response`.
 
@@ -214,8 +215,10 @@ def main(argv: list[str]) -> None:
     if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
         _snapstart(api)
     invocations = Invocations(api, lambda_handler)
+    lambda_handler.export_after_response = True  # spans go once the answer is posted, before the next event
     while True:
         serve(api, invocations, *api.next(), runtime)
+        lambda_handler.after_response()
 
 
 def serve(api: RuntimeAPI, answer: Any, headers: Any, body: bytes, runtime: Any = None) -> None:
