@@ -17,6 +17,7 @@ from __future__ import annotations
 import hmac
 import json
 import os
+import threading
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -41,22 +42,59 @@ def load_api_keys(environ: dict[str, str] | None = None) -> tuple[bytes, ...]:
     Fails closed: a setting that is there but yields no usable key raises `AuthError` naming it (the cold
     start fails) instead of leaving the function open; the message never quotes a key.
     """
-    env = os.environ if environ is None else environ
-    keys: list[str] = []
-    listed = env.get("HAYHOOKS_API_KEYS", "")
-    if listed:
-        keys.extend(_checked("HAYHOOKS_API_KEYS", "", _comma_separated(listed)))
-    secret_id = env.get("HAYHOOKS_API_KEYS_SECRET", "").strip()
-    if secret_id:
+    return ApiKeysRead(environ, background=False).result()
+
+
+class ApiKeysRead:
+    """`load_api_keys()` in two steps: the secret's read starts when this is made (in a thread), the keys
+    are taken with `result()`, which reads `HAYHOOKS_API_KEYS` then (HAYHOOKS_SECRETS may have set it).
+
+    The read is a network round trip (over HTTPS also loading the CA bundle, which releases the GIL):
+    started before the cold start imports Haystack, it is over by the time the keys are needed instead of
+    adding its wait to the cold start.
+    """
+
+    def __init__(self, environ: dict[str, str] | None = None, *, background: bool = True) -> None:
+        self._environ = environ
+        env = os.environ if environ is None else environ
+        self._secret_id = env.get("HAYHOOKS_API_KEYS_SECRET", "").strip()
+        self._secret_keys: list[str] = []
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        self._inline = bool(self._secret_id) and not background  # read in result(), after the listed keys
+        if self._secret_id and background:
+            # imported here, not in the thread: a module two threads import at once may be seen half made
+            import core.aws_reads  # noqa: F401
+
+            self._thread = threading.Thread(target=self._read_secret, name="api-keys-read", daemon=True)
+            self._thread.start()
+
+    def _read_secret(self) -> None:
         from core.aws_reads import AwsReadError, read_secret
 
-        where = f"Secrets Manager secret '{secret_id}' "
+        where = f"Secrets Manager secret '{self._secret_id}' "
         try:
-            text = read_secret(secret_id)
-        except AwsReadError as exc:
-            raise AuthError(f"HAYHOOKS_API_KEYS_SECRET: cannot read {where.strip()}: {exc}") from None
-        keys.extend(_checked("HAYHOOKS_API_KEYS_SECRET", where, _keys_from(text, where)))
-    return tuple(k.encode() for k in keys)
+            try:
+                text = read_secret(self._secret_id)
+            except AwsReadError as exc:
+                raise AuthError(f"HAYHOOKS_API_KEYS_SECRET: cannot read {where.strip()}: {exc}") from None
+            self._secret_keys = _checked("HAYHOOKS_API_KEYS_SECRET", where, _keys_from(text, where))
+        except BaseException as exc:  # handed to the caller of result()
+            self._error = exc
+
+    def result(self) -> tuple[bytes, ...]:
+        env = os.environ if self._environ is None else self._environ
+        keys: list[str] = []
+        if listed := env.get("HAYHOOKS_API_KEYS", ""):
+            keys.extend(_checked("HAYHOOKS_API_KEYS", "", _comma_separated(listed)))
+        if self._inline:
+            self._read_secret()
+        elif self._thread is not None:
+            self._thread.join()
+        if self._error is not None:
+            raise self._error
+        keys.extend(self._secret_keys)
+        return tuple(k.encode() for k in keys)
 
 
 def _comma_separated(value: str) -> list[str]:

@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from core.http_opener import opener_for
+
 EXTENSIONS_DIR = Path("/opt/extensions")
 EXTENSION_PORT = 2773  # the extension's documented default
 TIMEOUT = 5.0  # seconds; a cold start that cannot read its keys fails anyway
@@ -110,7 +112,7 @@ def _from_extension(env: Mapping[str, str], port: int, path: str) -> dict[str, A
     request.add_header("X-Aws-Parameters-Secrets-Token", env.get("AWS_SESSION_TOKEN", ""))
     try:
         # no proxy: the extension is on this machine's loopback, whatever HTTP_PROXY says
-        with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=TIMEOUT) as reply:
+        with opener_for(request.full_url, proxies={}).open(request, timeout=TIMEOUT) as reply:
             return json.load(reply)
     except (OSError, ValueError):  # URLError and HTTPError are OSErrors
         return None
@@ -138,7 +140,7 @@ def _signed_call(
     headers.update(sign("POST", url, headers, data, credentials=credentials, region=region, service=service))
     request = urllib.request.Request(url, data=data, headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as reply:
+        with opener_for(url).open(request, timeout=TIMEOUT) as reply:
             return json.load(reply)
     except urllib.error.HTTPError as error:
         raise AwsReadError(_error_text(error)) from None

@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -94,8 +95,13 @@ def discover(
     return list(found.values()), rejected
 
 
-def load_registry(settings: Settings, *, s3_client: Any = None) -> Registry:
+def load_registry(
+    settings: Settings, *, s3_client: Any = None, before_loading: Callable[[], None] | None = None
+) -> Registry:
     """Fetch every source, then discover and load its pipelines. Never raises for a bad pipeline.
+
+    `before_loading` runs once Haystack is imported, before any pipeline is: what it waits for (the API
+    keys' read) overlaps the import.
 
     Raises for a bad configuration: invalid settings, a pipeline name in two sources (no silent winner),
     or any source failure when HAYHOOKS_PIPELINES_STRICT is on.
@@ -113,6 +119,8 @@ def load_registry(settings: Settings, *, s3_client: Any = None) -> Registry:
     from haystack import Pipeline  # noqa: F401
 
     registry = Registry(sources=collection.result())
+    if before_loading is not None:
+        before_loading()
     candidates, rejected = _discover_all(registry.sources)
     strategy = settings.startup_deploy_strategy
     if settings.durable_mode:

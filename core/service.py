@@ -6,7 +6,7 @@ import logging
 import os
 from typing import TYPE_CHECKING
 
-from core.auth import load_api_keys
+from core.auth import ApiKeysRead
 from core.loader import load_registry
 from core.logs import configure_logging
 from core.redact import remember_secret_values, secret_values
@@ -23,24 +23,36 @@ logger = logging.getLogger("core.service")
 
 
 def build_service(
-    settings: Settings | None = None, *, sync_inline: bool = False, lean_front: bool = False
+    settings: Settings | None = None,
+    *,
+    sync_inline: bool = False,
+    lean_front: bool = False,
+    api_keys_read: ApiKeysRead | None = None,
 ) -> tuple[FastAPI | LeanFront, Registry]:
     """The app and its registry; no request has gone through the app yet (the init warm-up, when it runs,
     is the Lambda handler's: handler/entry.py, core/warmup.py).
 
     `lean_front`: the app is core/front.py's, which imports FastAPI only for a request that needs it (the
-    Lambda handler's); otherwise the FastAPI app itself (`make run`, Hayhooks' `create_app()`)."""
+    Lambda handler's); otherwise the FastAPI app itself (`make run`, Hayhooks' `create_app()`).
+    `api_keys_read`: the keys' read, when the caller started it earlier (the Lambda handler does, before
+    its imports)."""
     # Haystack's telemetry imports posthog and calls home at exit: off unless the user turns it on.
     os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")
     settings = settings or Settings.from_env()
     set_in_use(settings)  # what Hayhooks' `settings` object shows (core/hayhooks_settings.py)
     configure_logging(settings.log_level)
     resolve_secrets(settings.secrets)  # before any pipeline's setup() reads its keys
-    api_keys = load_api_keys()
-    # before any pipeline loads: a setup() error quoting one of these is masked in /status and the logs
-    variables = [ref.variable for ref in settings.secrets]
-    remember_secret_values(secret_values(os.environ, secret_variables=variables, api_keys=api_keys), only=True)
-    registry = load_registry(settings)
+    keys_read = api_keys_read or ApiKeysRead()  # the secret's round trip overlaps Haystack's import
+    api_keys: tuple[bytes, ...] = ()
+
+    def before_loading() -> None:
+        nonlocal api_keys
+        api_keys = keys_read.result()
+        # before any pipeline loads: a setup() error quoting one of these is masked in /status and the logs
+        variables = [ref.variable for ref in settings.secrets]
+        remember_secret_values(secret_values(os.environ, secret_variables=variables, api_keys=api_keys), only=True)
+
+    registry = load_registry(settings, before_loading=before_loading)
     for failed in registry.failed.values():
         logger.error("Pipeline '%s' failed to load (%s): %s", failed.name, failed.stage, failed.reason)
     if registry.pending:

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 
+from core.http_opener import opener_for
+
 ALGORITHM = "AWS4-HMAC-SHA256"
 # headers signed when present: what identifies the request and its body, nothing a proxy may rewrite
 _SIGNED = ("content-encoding", "content-type", "host", "x-amz-date", "x-amz-security-token")
@@ -101,7 +103,7 @@ class LambdaCredentials:
         request = urllib.request.Request(url)
         if token := self._environ.get("AWS_CONTAINER_AUTHORIZATION_TOKEN"):
             request.add_header("Authorization", token)
-        with urllib.request.urlopen(request, timeout=2) as reply:  # Lambda's own local endpoint
+        with opener_for(url).open(request, timeout=2) as reply:  # Lambda's own local endpoint
             body = json.load(reply)
         expires = body.get("Expiration")
         return Credentials(

@@ -14,6 +14,7 @@ from starlette.types import Scope
 
 from core import warmup
 from core.app_services import services_of
+from core.auth import ApiKeysRead
 from core.error_reply import error_body
 from core.logs import bind_invocation, clear_invocation, update_invocation
 from core.root_path import RootPathMiddleware
@@ -41,6 +42,8 @@ class LambdaHandler:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings.from_env()
         started = time.perf_counter()
+        # the API-key secret's read starts first: its round trip overlaps the imports tracing and loading do
+        keys_read = None if self.settings.app else ApiKeysRead()
         self.tracing = start_tracing(self.settings.show_tracebacks)
         if self.settings.app:  # the user's app from create_app(), with its own routes and middleware
             from core.app_factory import load_user_app
@@ -49,13 +52,16 @@ class LambdaHandler:
             self.registry = services_of(self.app).registry
         else:
             # the lean front: FastAPI imported by the first request that needs it (core/front.py)
-            self.app, self.registry = build_service(self.settings, sync_inline=True, lean_front=True)
+            self.app, self.registry = build_service(
+                self.settings, sync_inline=True, lean_front=True, api_keys_read=keys_read
+            )
         self.metrics = PipelineMetrics(init_ms=(time.perf_counter() - started) * 1000)
         observers = services_of(self.app).request_observers
         observers.append(self.metrics.observe)
         if self.tracing:
             observers.append(self.tracing.observe)
         self.invocations = 0
+        self.export_after_response = False  # our Runtime API loop sets it and calls after_response()
         self.snapstart = snapstart.register(self)
         if ignored := server_only_variables_set():
             logger.info("Ignored on Lambda (they configure a long-running server): %s", ", ".join(ignored))
@@ -95,9 +101,17 @@ class LambdaHandler:
                 return answer(self.tracing.propagated(event), context)
         finally:
             self.metrics.flush()  # every invocation, error paths included
-            if self.tracing is not None:
-                self.tracing.flush()
-            clear_invocation()
+            if not self.export_after_response:
+                self.after_response()
+
+    def after_response(self) -> None:
+        """Send the invocation's spans, then drop its log fields. Called by `__call__`, or, under our Runtime
+        API loop (`export_after_response`), once the answer is posted: the caller does not wait for the
+        export (an HTTPS round trip to X-Ray), and nothing is lost, since Lambda freezes the environment
+        only when the loop asks for the next event."""
+        if self.tracing is not None:
+            self.tracing.flush()
+        clear_invocation()
 
     def _answer(self, event: Any, context: Any) -> dict[str, Any]:
         kind = classify(event)

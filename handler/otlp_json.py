@@ -21,6 +21,7 @@ from typing import Any
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
+from core.http_opener import opener_for
 from core.sigv4 import LambdaCredentials, sign
 
 logger = logging.getLogger("handler.tracing")
@@ -146,7 +147,7 @@ class OtlpJsonExporter(SpanExporter):
             )
         request = urllib.request.Request(self.endpoint, data=body, headers=headers, method="POST")
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as reply:
+            with opener_for(self.endpoint).open(request, timeout=self.timeout) as reply:
                 reply.read()
             return SpanExportResult.SUCCESS
         except urllib.error.HTTPError as error:

@@ -8,7 +8,8 @@ import *is* the cold start, which must happen inside the loop so that its failur
 It does what awslambdaric's loop does, with the standard library only (HTTP/1.1 on a socket): the runtime's log
 handler (when /var/runtime has it), init errors, `GET /invocation/next` and its headers (request id,
 deadline, function ARN, trace id into `_X_AMZN_TRACE_ID`, client context, Cognito identity), a context
-object, `/response` and `/error` posts, and SnapStart's before-snapshot and after-restore hooks.
+object, `/response` and `/error` posts, and SnapStart's before-snapshot and after-restore hooks. An
+invocation's spans are exported after its answer is posted, before the next `GET /invocation/next`.
 Function URL events are answered streamed (handler/runtime_stream.py); every other event through
 `handler.lambda_handler` and a normal `/response`.
 
@@ -290,12 +291,15 @@ def _serve(*, several: bool) -> None:
     if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
         _snapstart(api)
     invocations = Invocations(api, lambda_handler)
+    lambda_handler.export_after_response = True  # spans go once the answer is posted, before the next event
     while True:
         if not several:
             serve(api, invocations, *api.next(), runtime)
+            lambda_handler.after_response()
             continue
         try:  # as awslambdaric's workers: a failed Runtime API call is logged, and the worker goes on
             serve(api, invocations, *_next_with_retries(api), runtime)
+            lambda_handler.after_response()
         except OSError as exc:
             _log_error(exc)
 

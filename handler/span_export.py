@@ -1,4 +1,5 @@
-"""Where the spans go: kept during an invocation, sent in one OTLP/HTTP request before it returns.
+"""Where the spans go: kept during an invocation, sent in one OTLP/HTTP request when it ends (under our
+Runtime API loop, once its answer is posted: handler/entry.py `after_response`).
 
 Lambda freezes the environment as soon as the handler returns, so a background exporter thread (the SDK's
 BatchSpanProcessor) could hold spans for minutes or lose them; exporting per span would make one request

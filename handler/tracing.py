@@ -109,6 +109,10 @@ class Tracing:
         from handler.span_export import ROUTER, InvocationSpans, otlp_exporter
 
         self.config = config
+        if exporter is None and config.endpoint[:6].lower() == "https:":
+            from core.http_opener import warm_tls_context
+
+            warm_tls_context()  # the CA bundle loads during the cold start's imports, not in the first export
         exporter = exporter or otlp_exporter(
             config.endpoint, sign_region=config.sign_region, timeout=config.export_timeout, protocol=config.protocol
         )

@@ -141,16 +141,20 @@ def bench_cold(runs: int) -> dict[str, float]:
 
 
 # The first invocation as Lambda makes it on the template's defaults: the runtime sets the trace header
-# per invocation (active tracing), and AuthMode=api-key wants the key the secret holds.
+# per invocation (active tracing), and AuthMode=api-key wants the key the secret holds. As the template's
+# Runtime API loop does (handler/runtime_loop.py), the answer is ready to post before the spans are
+# exported: the export follows "ready", and the process waits for it.
 COLD_DEPLOYED = """
 import os
 import handler
 from infra.lambda_events import Context, http_v2
 os.environ["_X_AMZN_TRACE_ID"] = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
 event = http_v2("GET", "/status", headers={"x-api-key": os.environ["BENCH_API_KEY"]})
+handler.lambda_handler.export_after_response = True
 reply = handler.lambda_handler(event, Context())
 assert reply["statusCode"] == 200, reply
 print("ready", flush=True)
+handler.lambda_handler.after_response()
 """
 BENCH_API_KEY = "bench-api-key-0123456789abcdef"
 

@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 from moto import mock_aws
 
 from core.app import create_app
-from core.auth import AuthError, load_api_keys
+from core.auth import ApiKeysRead, AuthError, load_api_keys
 from core.loader import load_registry
 from core.settings import CorsSettings
 from handler.entry import LambdaHandler
@@ -111,6 +111,22 @@ def test_keys_from_secrets_manager(aws, secret):
     )
     with pytest.raises(AuthError, match="HAYHOOKS_API_KEYS_SECRET: cannot read Secrets Manager secret 'nope'"):
         load_api_keys({"HAYHOOKS_API_KEYS_SECRET": "nope"})
+
+
+def test_the_secret_read_started_early_and_the_listed_keys_taken_at_result(aws):
+    """The handler starts the secret's read before its imports; HAYHOOKS_API_KEYS may be set after that (by
+    HAYHOOKS_SECRETS), so it is read when the keys are taken."""
+    arn = aws.create_secret(Name="api-keys", SecretString=K1)["ARN"]
+    env = {"HAYHOOKS_API_KEYS_SECRET": arn}
+    read = ApiKeysRead(env)
+    env["HAYHOOKS_API_KEYS"] = K_ENV
+    assert read.result() == (K_ENV.encode(), K1.encode())
+
+
+def test_a_failed_early_read_fails_when_the_keys_are_taken(aws):
+    read = ApiKeysRead({"HAYHOOKS_API_KEYS_SECRET": "nope"})  # no exception from the thread's start
+    with pytest.raises(AuthError, match="HAYHOOKS_API_KEYS_SECRET: cannot read Secrets Manager secret 'nope'"):
+        read.result()
 
 
 def test_through_the_lambda_handler(monkeypatch):
