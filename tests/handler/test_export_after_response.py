@@ -10,9 +10,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from infra.fake_runtime_api import FakeRuntimeAPI
 from infra.lambda_events import function_url, http_v2
 from tests.conftest import ROOT
-from tests.fake_runtime_api import FakeRuntimeAPI
 from tests.handler.test_runtime_loop import start_loop, stop
 
 TRACED = ROOT / "tests" / "fixtures" / "traced"
