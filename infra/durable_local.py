@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -153,13 +154,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.durable_local", description=__doc__.split("\n\n")[0])
     parser.add_argument("--artifact", type=Path, required=True, help="a built artifact (make build's output)")
     parser.add_argument("--pipelines", type=Path, help="a pipelines folder other than the one built in")
+    parser.add_argument(
+        "--python-path", type=Path, action="append", default=[], help="a folder the worker also imports from"
+    )
     parser.add_argument("--timeout", type=int, default=29, help="the worker's timeout in seconds (default 29)")
     parser.add_argument("--workers", type=int, default=1, help="worker emulators, each one invocation at a time")
     parser.add_argument("--logs", type=Path, default=Path(".durable-local"), help="where the servers log")
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop the servers on a plain kill too
     pipelines = args.pipelines.resolve() if args.pipelines else None
     with LocalDurable(
-        args.artifact.resolve(), args.logs, pipelines=pipelines, timeout_s=args.timeout, workers=args.workers
+        args.artifact.resolve(),
+        args.logs,
+        pipelines=pipelines,
+        timeout_s=args.timeout,
+        workers=args.workers,
+        python_path=tuple(path.resolve() for path in args.python_path),
     ) as local:
         print("Durable runs served locally. Start the HTTP function with:")
         print(" ".join(f"{key}={value}" for key, value in local.http_function_env().items()), "make run")
