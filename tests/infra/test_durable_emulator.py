@@ -66,6 +66,7 @@ def http(local):
         for key, value in {**local.http_function_env(), "HAYHOOKS_PIPELINES_DIR": str(DURABLE_PIPELINES)}.items():
             patch.setenv(key, value)
         patch.setattr("core.settings._in_use", None)  # the handler sets the settings in use: undone after
+        patch.setattr("boto3.DEFAULT_SESSION", None)  # its session keeps the local credentials: dropped after
         function = HttpFunction(LambdaHandler(Settings.from_env()))
         yield function
     # no invocation of the HTTP function waited for a run
