@@ -67,9 +67,17 @@ def in_task_root(command: str, read_only: bool) -> tuple[list[str], str]:
 
 
 class Emulator:
-    """aws-lambda-rie running `handler.lambda_handler` from `artifact`; `invoke(event)` is one invocation."""
+    """aws-lambda-rie running `handler` (the template's Handler) from `artifact`; `invoke(event)` is one invocation."""
 
-    def __init__(self, artifact: Path, env: dict[str, str], log: Path, *, read_only: bool = CAN_MOUNT_READ_ONLY):
+    def __init__(
+        self,
+        artifact: Path,
+        env: dict[str, str],
+        log: Path,
+        *,
+        read_only: bool = CAN_MOUNT_READ_ONLY,
+        handler: str = "handler.lambda_handler",
+    ):
         for needed in (RIE, RUNTIME_PYTHON):
             if not needed.exists():
                 raise EmulatorError(f"{needed} is missing: run make install")
@@ -77,7 +85,7 @@ class Emulator:
         self.log = log
         command = (
             f'exec "$RIE" --runtime-interface-emulator-address 127.0.0.1:{self.port} '
-            f'--runtime-api-address 127.0.0.1:{free_port()} "$RUNTIME_PYTHON" -m awslambdaric handler.lambda_handler'
+            f'--runtime-api-address 127.0.0.1:{free_port()} "$RUNTIME_PYTHON" -m awslambdaric {handler}'
         )
         argv, task = in_task_root(command, read_only)
         task = str(artifact) if task == "$ARTIFACT" else task
