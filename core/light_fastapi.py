@@ -13,9 +13,10 @@ importing any other submodule (`fastapi.routing`, `fastapi.encoders`, ...). So c
 all of it, in the same module object; only the order of FastAPI's own imports differs.
 
 Installed by the Lambda cold start (handler/__init__.py) only, before any pipeline is imported: a process
-that already imported FastAPI is left as it is. Not locked: a thread that reads a FastAPI name while another
-runs `__init__` gets the ImportError a plain import race gives, which the loader's parallel strategy already
-retries alone (core/loader.py); a lock here could deadlock against the import system's own module locks.
+that already imported FastAPI is left as it is. Not locked: a thread that reads a light name while another
+runs `__init__` gets it from its own module; any other name not yet bound then is an ImportError (a plain
+import would wait for `__init__`), which the loader's parallel strategy retries alone (core/loader.py); a
+lock here could deadlock against the import system's own module locks.
 """
 
 from __future__ import annotations
@@ -70,13 +71,17 @@ class _Package:
         if not self.light:
             return
         self.light = False  # before running it: `__init__`'s own imports are the usual ones
-        namespace = vars(self.module)
-        if getattr(namespace.get("__getattr__"), "light_names_of", None) is self:
-            del namespace["__getattr__"]
-        self.loader.exec_module(self.module)
+        try:
+            self.loader.exec_module(self.module)
+        finally:  # only now: while `__init__` runs, another thread's light names are still served below
+            namespace = vars(self.module)
+            if getattr(namespace.get("__getattr__"), "light_names_of", None) is self:
+                del namespace["__getattr__"]
 
     def getattr(self, name: str) -> Any:
-        if self.light and name in LIGHT_NAMES:
+        # also while another thread runs `__init__` (pipelines load in parallel) and has not bound the name
+        # yet: the object it will bind, not the ImportError of a half-run package a plain import never gives
+        if name in LIGHT_NAMES:
             module_name, attribute = LIGHT_NAMES[name]
             value: Any = importlib.import_module(module_name)
             return value if attribute is None else getattr(value, attribute)

@@ -132,3 +132,57 @@ def test_a_process_that_imported_fastapi_is_left_alone():
         timeout=120,
     )
     assert proc.stdout.strip() == "True", proc.stderr
+
+
+def test_a_light_name_read_while_another_thread_runs_the_package_init():
+    """Thread A runs `fastapi/__init__` (a wrapper's `from fastapi import FastAPI`, the pipelines loading in
+    parallel) while thread B reads `from fastapi import HTTPException`: B gets the class, as a plain import
+    would give it once A is done, not the ImportError of a half-run `__init__` (where `HTTPException` is bound
+    only after `fastapi.applications`, the slow part)."""
+    out = _fresh(
+        """
+        import threading
+        from importlib.abc import Loader, MetaPathFinder
+        from importlib.machinery import PathFinder
+        read = {}
+
+        def light_name():
+            try:
+                from fastapi import HTTPException
+                read["class"] = HTTPException.__module__ + "." + HTTPException.__name__
+            except ImportError as exc:
+                read["class"] = f"ImportError: {exc}"
+
+        class ReadFirst(Loader):  # B reads as A starts running fastapi.applications (its import lock released)
+            def __init__(self, loader):
+                self.loader = loader
+
+            def create_module(self, spec):
+                return self.loader.create_module(spec)
+
+            def exec_module(self, module):
+                reader = threading.Thread(target=light_name)
+                reader.start()
+                reader.join(10)
+                self.loader.exec_module(module)
+
+        class ReadMidway(MetaPathFinder):
+            def find_spec(self, fullname, path, target=None):
+                if fullname != "fastapi.applications":
+                    return None
+                spec = PathFinder.find_spec(fullname, path, target)
+                spec.loader = ReadFirst(spec.loader)
+                return spec
+
+        sys.meta_path.insert(0, ReadMidway())
+        import fastapi
+        from fastapi import FastAPI, HTTPException
+        print(json.dumps({
+            "read": read.get("class"),
+            "same": HTTPException is fastapi.exceptions.HTTPException,
+            "light": is_light(fastapi),
+            "getattr_gone": "__getattr__" not in vars(fastapi),
+        }))
+        """
+    )
+    assert out == {"read": "fastapi.exceptions.HTTPException", "same": True, "light": False, "getattr_gone": True}
