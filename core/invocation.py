@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from core.app_services import services_of
-from core.deadline import Deadline, budget_seconds
+from core.deadline import Deadline, DeadlineExceeded, budget_seconds
 from core.lazy import ensure_loaded
 from core.redact import redact
 from core.registry import LoadedPipeline, Registry
@@ -188,6 +188,9 @@ class Invoker:
                 yield
         except InvocationError:
             raise
+        except DeadlineExceeded:
+            # the alarm repeats until `limit` disarms it: one can land in `limit`'s own exit, outside its catch
+            deadline.expired = True
         except (Exception, SystemExit) as exc:
             if is_fastapi_http_exception(exc):
                 raise WrapperRefused(exc) from None  # it is the answer, not its cause: re-raised as it is

@@ -233,6 +233,27 @@ def test_past_the_deadline_is_deadline_expired_whatever_the_wrapper_does(is_asyn
     )
 
 
+def test_a_repeat_alarm_landing_in_the_limits_own_exit_is_still_a_504(monkeypatch):
+    """The alarm repeats every 50 ms until the limit disarms it; on a loaded machine a repeat can fire in
+    the limit's context-manager exit, after its own catch: the guard still answers 504, not a bare crash."""
+    import contextlib
+
+    from core import invocation
+    from core.deadline import DeadlineExceeded
+
+    class LateRepeat(invocation.Deadline):
+        @contextlib.asynccontextmanager
+        async def limit(self):
+            yield
+            self.expired = True
+            raise DeadlineExceeded  # as the repeat would, outside the limit's try
+
+    monkeypatch.setattr(invocation, "Deadline", LateRepeat)
+    with pytest.raises(DeadlineExpired) as expired:
+        guarded(Invoker(None, inline=True, margin_ms=500), target(lambda: "on time"), lambda_scope(600))
+    assert expired.value.status_code == 504
+
+
 def test_off_lambda_nothing_is_limited():
     invoker = Invoker(None, inline=True, margin_ms=500)
     assert invoker.budget(None) is None and invoker.budget({}) is None
