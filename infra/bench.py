@@ -662,15 +662,15 @@ def cold_rows(cold: dict[str, float]) -> list[Row]:
         (
             "cold start / import floor",
             f"{cold['ratio']:.2f}",
-            "<= 1.15",
-            cold["ratio"] <= 1.15,
+            "<= 0.80",  # below the import floor (FastAPI and posthog off the cold path)
+            cold["ratio"] <= 0.80,
             f"{cold['cold_ms']:.0f} ms vs {cold['floor_ms']:.0f} ms (lean: no AWS settings)",
         ),
         (
             "deployed default / import floor",
             f"{cold['deployed_ratio']:.2f}",
-            "<= 1.30",
-            cold["deployed_ratio"] <= 1.30,
+            "<= 0.80",  # the template's defaults held to the same bar as the lean start
+            cold["deployed_ratio"] <= 0.80,
             f"{cold['deployed_ms']:.0f} ms: template.yaml's defaults (tracing, API key from a secret, region)",
         ),
         (
