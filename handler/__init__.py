@@ -24,9 +24,10 @@ def _cold_start() -> LambdaHandler:
     from core.deferred_modules import defer_unused_modules
 
     defer_unused_modules()  # telemetry off: posthog is never run, even if a user's HAYHOOKS_APP imports Haystack
-    from core.light_fastapi import serve_light_names
+    from core.light_packages import FASTAPI, NETWORKX, serve_light
 
-    serve_light_names()  # a wrapper's `from fastapi import HTTPException` does not import FastAPI's app
+    serve_light(FASTAPI)  # a wrapper's `from fastapi import HTTPException` does not import FastAPI's app
+    serve_light(NETWORKX)  # Haystack's graph classes without NetworkX's algorithms
 
     from handler.arch import check_architecture
 

@@ -53,7 +53,7 @@ NOT_AT_COLD_START = {
     "pydantic.v1": "core/no_pydantic_v1.py",
     # FastAPI's app: routing, parameters, OpenAPI models, docs. The lean front (core/front.py) answers /status
     # and JSON runs without it; the examples' `from fastapi import HTTPException, UploadFile` import only
-    # FastAPI's light modules (core/light_fastapi.py). Imported by the first request that needs FastAPI.
+    # FastAPI's light modules (core/light_packages.py). Imported by the first request that needs FastAPI.
     "fastapi.applications": "lean front",
     "fastapi.routing": "lean front",
     "fastapi.params": "lean front",
@@ -70,14 +70,23 @@ NOT_AT_COLD_START = {
     "core.routes.status": "FastAPI's routes",
     "core.routes.deploy": "FastAPI's routes",
     "core.openai": "FastAPI's routes",
+    # NetworkX beyond its graph classes: Haystack builds and runs pipelines on `MultiDiGraph` alone
+    # (core/light_packages.py); a tie between waiting components, drawing or a SuperComponent imports the rest
+    "networkx.algorithms": "light NetworkX",
+    "networkx.generators": "light NetworkX",
+    "networkx.readwrite": "light NetworkX",
+    "networkx.linalg": "light NetworkX",
+    "networkx.drawing": "light NetworkX",
+    "networkx.convert_matrix": "light NetworkX",
 }
 
 # Imported by the cold start though no `/run` request needs them: the next cuts, and what each takes.
 KNOWN_OVER_BUDGET: dict[str, str] = {}
 
-# Every module in sys.modules after the cold start and the two requests (1,131 when this was set, with the
-# dev lock's packages; 1,221 before the lean front): headroom for patch upgrades, not for a new dependency tree.
-MODULE_CEILING = 1200
+# Every module in sys.modules after the cold start and the two requests (859 when this was set, with the
+# dev lock's packages; 1,131 before light NetworkX, 1,221 before the lean front): headroom for patch upgrades,
+# not for a new dependency tree.
+MODULE_CEILING = 920
 
 
 @pytest.fixture(scope="module")

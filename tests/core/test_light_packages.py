@@ -1,6 +1,6 @@
-"""core/light_fastapi.py: `from fastapi import HTTPException` (and the other light names) imports only FastAPI's
-light modules; anything else gets all of FastAPI, in the same module objects. Fresh processes: import state
-is process-wide."""
+"""core/light_packages.py: `from fastapi import HTTPException` (and the other light names) imports only FastAPI's
+light modules, Haystack's pipelines use NetworkX's graph classes without its algorithms; anything else gets all
+of the package, in the same module objects. Fresh processes: import state is process-wide."""
 
 from __future__ import annotations
 
@@ -13,11 +13,18 @@ from tests.cold import ROOT, clean_env
 
 SETUP = """
 import json, sys
-from core.light_fastapi import LIGHT_SUBMODULES, is_light, serve_light_names
-assert serve_light_names() is not None
+from core.light_packages import FASTAPI, NETWORKX, is_light, serve_light
+assert serve_light(FASTAPI) is not None and serve_light(NETWORKX) is not None
 
 def fastapi_modules():
     return sorted(m for m in sys.modules if m == "fastapi" or m.startswith("fastapi."))
+
+def networkx_state():
+    modules = sorted(m for m in sys.modules if m == "networkx" or m.startswith("networkx."))
+    return {
+        "light": is_light(sys.modules.get("networkx")),
+        "outside": [m for m in modules if m != "networkx" and not NETWORKX.covers(m)],
+    }
 """
 
 
@@ -47,7 +54,7 @@ def test_a_wrappers_names_import_only_the_light_modules():
         import fastapi.exceptions
         print(json.dumps({
             "light": light,
-            "outside": [m for m in modules if m != "fastapi" and m not in LIGHT_SUBMODULES],
+            "outside": [m for m in modules if m != "fastapi" and not FASTAPI.covers(m)],
             "same": HTTPException is fastapi.exceptions.HTTPException and status.HTTP_200_OK == 200,
         }))
         """
@@ -122,8 +129,8 @@ def test_a_process_that_imported_fastapi_is_left_alone():
         [
             sys.executable,
             "-c",
-            "import fastapi, sys\nfrom core.light_fastapi import serve_light_names, LightNamesFinder\n"
-            "print(serve_light_names() is None and not any(isinstance(f, LightNamesFinder) for f in sys.meta_path))",
+            "import fastapi, sys\nfrom core.light_packages import FASTAPI, LightPackageFinder, serve_light\n"
+            "print(serve_light(FASTAPI) is None and not any(isinstance(f, LightPackageFinder) for f in sys.meta_path))",
         ],
         cwd=ROOT,
         env=clean_env(PYTHONPATH=str(ROOT)),
@@ -186,3 +193,71 @@ def test_a_light_name_read_while_another_thread_runs_the_package_init():
         """
     )
     assert out == {"read": "fastapi.exceptions.HTTPException", "same": True, "light": False, "getattr_gone": True}
+
+
+def test_haystack_builds_and_runs_pipelines_on_networkx_graph_classes_only():
+    out = _fresh(
+        """
+        from haystack import Pipeline
+        from haystack.components.builders import PromptBuilder
+        from haystack.components.joiners import BranchJoiner
+        pipeline = Pipeline()
+        pipeline.add_component("first", PromptBuilder(template="{{ text }}!"))
+        pipeline.add_component("second", PromptBuilder(template="<{{ prompt }}>"))
+        pipeline.add_component("joiner", BranchJoiner(str))
+        pipeline.connect("first.prompt", "second.prompt")
+        pipeline.connect("second.prompt", "joiner.value")
+        result = pipeline.run({"first": {"text": "hi"}})
+        again = Pipeline.loads(pipeline.dumps()).run({"first": {"text": "yo"}})
+        pipeline.inputs(), pipeline.outputs(), pipeline.graph.copy()
+        print(json.dumps({"result": result["joiner"]["value"], "again": again["joiner"]["value"], **networkx_state()}))
+        """
+    )
+    assert out == {"result": "<hi!>", "again": "<yo!>", "light": True, "outside": []}
+
+
+def test_each_light_networkx_name_is_the_object_the_whole_package_binds():
+    out = _fresh(
+        """
+        import networkx
+        served = {name: getattr(networkx, name) for name in NETWORKX.names}
+        from networkx import convert, classes, utils, exception
+        modules = {"convert": convert, "classes": classes, "utils": utils, "exception": exception}
+        light = is_light(networkx)
+        networkx.__version__  # runs __init__ in place
+        print(json.dumps({
+            "light_before": light,
+            "light_after": is_light(networkx),
+            "differ": [n for n, v in {**served, **modules}.items() if getattr(networkx, n) is not v],
+            "dispatch_config": networkx.utils.backends.backend_info.get("networkx") == {},
+        }))
+        """
+    )
+    assert out == {"light_before": True, "light_after": False, "differ": [], "dispatch_config": True}
+
+
+def test_a_pipeline_that_calls_networkx_algorithms_gets_the_whole_package():
+    """Haystack sorts the graph when waiting components tie (`_topological_sort`): `networkx.is_directed_acyclic_graph`
+    is not a light name, so NetworkX's `__init__` runs in place and the sort is NetworkX's own."""
+    out = _fresh(
+        """
+        from haystack import Pipeline
+        from haystack.components.builders import PromptBuilder
+        pipeline = Pipeline()
+        for name in ("c", "a", "b"):
+            pipeline.add_component(name, PromptBuilder(template="{{ prompt }}"))
+        pipeline.connect("c.prompt", "a.prompt")
+        pipeline.connect("a.prompt", "b.prompt")
+        before = networkx_state()
+        order = pipeline._topological_sort()
+        import networkx.algorithms.dag
+        print(json.dumps({"before": before, "order": order, "after": networkx_state()["light"],
+                          "dag": networkx.algorithms.dag.is_directed_acyclic_graph(pipeline.graph)}))
+        """
+    )
+    assert out == {
+        "before": {"light": True, "outside": []},
+        "order": {"c": 0, "a": 1, "b": 2},
+        "after": False,
+        "dag": True,
+    }
