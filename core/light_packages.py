@@ -18,18 +18,25 @@ Anything else runs `__init__` in place first, the way a plain import would have:
 same module object; only the order of the package's own imports differs.
 
 Installed by the Lambda cold start (handler/__init__.py) only, before any pipeline is imported: a process
-that already imported the package is left as it is. Not locked: a thread that reads a light name while
-another runs `__init__` gets it from its own module; any other name not yet bound then is an ImportError (a
-plain import would wait for `__init__`), which the loader's parallel strategy retries alone
-(core/loader.py); a lock here could deadlock against the import system's own module locks.
+that already imported the package is left as it is. Threads (the loader runs `setup()` in parallel): `__init__`
+runs under the import system's own lock for the package, the one a plain import holds while it runs, so a
+thread that needs another name meanwhile waits for it as it would wait for a plain import, with the import
+system's deadlock detection (core/loader.py retries a pipeline that met it alone); light names are served
+without waiting. An `__init__` that fails is run again by the next access, as a failed plain import is
+retried by the next import.
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+
+# The import system's per-module lock: private, but the one every `import` of the package waits on, and the
+# only one its deadlock detection knows (Python 3.13 is the runtime's; tests/core/test_light_packages.py
+# would fail without it).
+from importlib._bootstrap import _ModuleLockManager  # type: ignore[attr-defined]
 from importlib.abc import Loader, MetaPathFinder
 from importlib.machinery import ModuleSpec
 from types import ModuleType
@@ -43,6 +50,8 @@ class LightPackage:
     names: Mapping[str, tuple[str, str | None]]
     # submodules that import nothing of the package's but each other; `pkg.sub.*` covers `pkg.sub` and below
     submodules: frozenset[str]
+    # asked once the package is light: True when the light import would not be the plain one, which then runs
+    whole_if: Callable[[], bool] | None = None
 
     def covers(self, fullname: str) -> bool:
         if fullname in self.submodules:
@@ -95,6 +104,15 @@ _NETWORKX_EXCEPTIONS = (
     "NodeNotFound",
     "PowerIterationFailedConvergence",
 )
+
+
+def _networkx_backends_installed() -> bool:
+    """A NetworkX backend (nx-cugraph, ...) makes `__init__` read backend details before the graph classes are
+    defined, which their dispatchers record: with one installed, only the plain import is the same. NetworkX
+    lists them when `networkx.utils` is imported, which the graph classes need anyway."""
+    return bool(importlib.import_module("networkx.utils.backends").backends)
+
+
 NETWORKX = LightPackage(
     name="networkx",
     names={
@@ -107,34 +125,42 @@ NETWORKX = LightPackage(
     submodules=frozenset(
         {"networkx.exception", "networkx.lazy_imports", "networkx.convert", "networkx.utils.*", "networkx.classes.*"}
     ),
+    whole_if=_networkx_backends_installed,
 )
 
 _LOADED_ON = frozenset({"__all__", "__version__"})  # the dunders an `__init__` defines
 
 
 class _Package:
-    """The state of the partly imported package: `light` until its `__init__` runs."""
+    """The state of the partly imported package: `light` until its `__init__` has run to the end."""
 
     def __init__(self, spec: LightPackage, module: ModuleType, loader: Loader) -> None:
         self.spec = spec
         self.module = module
         self.loader = loader
         self.light = True
+        self.running = False  # `__init__` is running, in the thread holding the package's module lock
 
     def load_whole(self) -> None:
         if not self.light:
             return
-        self.light = False  # before running it: `__init__`'s own imports are the usual ones
-        try:
-            self.loader.exec_module(self.module)
-        finally:  # only now: while `__init__` runs, another thread's light names are still served below
-            namespace = vars(self.module)
-            if getattr(namespace.get("__getattr__"), "light_names_of", None) is self:
-                del namespace["__getattr__"]
+        with _ModuleLockManager(self.spec.name):  # re-entrant: `__init__`'s own reads come back here
+            if not self.light or self.running:
+                return
+            self.running = True
+            try:
+                self.loader.exec_module(self.module)
+                self.light = False
+            finally:
+                self.running = False
+                if not self.light:  # kept after a failure: the next access runs `__init__` again
+                    namespace = vars(self.module)
+                    for hook in ("__getattr__", "__dir__"):
+                        if getattr(namespace.get(hook), "light_names_of", None) is self:
+                            del namespace[hook]
 
     def getattr(self, name: str) -> Any:
-        # also while another thread runs `__init__` (pipelines load in parallel) and has not bound the name
-        # yet: the object it will bind, not the ImportError of a half-run package a plain import never gives
+        # also while another thread runs `__init__`: the object it will bind, served without waiting
         if name in self.spec.names:
             module_name, attribute = self.spec.names[name]
             value: Any = importlib.import_module(module_name)
@@ -147,6 +173,10 @@ class _Package:
             if name in namespace:
                 return namespace[name]
         raise AttributeError(f"module {self.spec.name!r} has no attribute {name!r}")
+
+    def dir(self) -> list[str]:
+        self.load_whole()
+        return sorted(vars(self.module))
 
 
 class _LightLoader(Loader):
@@ -161,14 +191,21 @@ class _LightLoader(Loader):
 
     def exec_module(self, module: ModuleType) -> None:
         _use_real_loader(module, self.loader)
-        package = _Package(self.finder.spec, module, self.loader)
+        spec = self.finder.spec
+        package = _Package(spec, module, self.loader)
         self.finder.package = package
 
         def __getattr__(name: str) -> Any:
             return package.getattr(name)
 
-        __getattr__.light_names_of = package  # type: ignore[attr-defined]
+        def __dir__() -> list[str]:
+            return package.dir()
+
+        __getattr__.light_names_of = __dir__.light_names_of = package  # type: ignore[attr-defined]
         module.__getattr__ = __getattr__  # type: ignore[method-assign]  (PEP 562: read for missing names)
+        module.__dir__ = __dir__  # type: ignore[method-assign]  (PEP 562: `dir(module)` has every name)
+        if spec.whole_if is not None and spec.whole_if():
+            package.load_whole()
 
 
 class _WholeFirstLoader(Loader):

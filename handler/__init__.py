@@ -16,10 +16,12 @@ if TYPE_CHECKING:
 __all__ = ["LambdaHandler", "lambda_handler"]
 
 
-def _cold_start() -> LambdaHandler:
+def prepare_imports() -> None:
+    """What the cold start does before anything imports Haystack (tests that serve pipelines as Lambda does
+    call it too)."""
     import os
 
-    # Before anything imports haystack: its telemetry imports posthog and calls home at exit.
+    # Haystack's telemetry imports posthog and calls home at exit
     os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")
     from core.deferred_modules import defer_unused_modules
 
@@ -29,6 +31,9 @@ def _cold_start() -> LambdaHandler:
     serve_light(FASTAPI)  # a wrapper's `from fastapi import HTTPException` does not import FastAPI's app
     serve_light(NETWORKX)  # Haystack's graph classes without NetworkX's algorithms
 
+
+def _cold_start() -> LambdaHandler:
+    prepare_imports()
     from handler.arch import check_architecture
 
     check_architecture()  # before any compiled module is imported: a mismatch is one line, not an ImportError

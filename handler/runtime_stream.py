@@ -28,6 +28,7 @@ import threading
 import time
 from typing import Any
 
+from core.invocation import DeadlineExpired
 from core.redact import redact
 from core.request_context import STREAM_FAILURE, STREAMED
 from handler.entry import LambdaHandler, error_result, malformed_event_result, unreadable_event_result
@@ -174,6 +175,8 @@ def _failure_trailers(failure: BaseException | None) -> dict[str, str] | None:
     """The trailers for a failure the app itself ended the body on (an SSE error event), if there was one."""
     if failure is None:
         return None
+    if isinstance(failure, DeadlineExpired):  # the invocation's time ran out: one error type, whichever layer saw it
+        return _error_trailers("TimeoutError", redact(str(failure)))
     cause = failure.__cause__ or failure  # the wrapper's own exception, not the invoker's PipelineFailed around it
     return _error_trailers(type(cause).__name__, f"Pipeline execution failed: {redact(str(cause))}")
 

@@ -261,3 +261,142 @@ def test_a_pipeline_that_calls_networkx_algorithms_gets_the_whole_package():
         "after": False,
         "dag": True,
     }
+
+
+def test_a_thread_needing_networkx_while_another_runs_its_init_waits_for_it():
+    """Pipelines set up in parallel (core/loader.py): thread A's tie runs NetworkX's `__init__`; thread B, asking
+    for an algorithm meanwhile, waits and gets it, as it would wait for a plain import in progress, instead of
+    the AttributeError of a half-run package. `__init__` runs once."""
+    out = _fresh(
+        """
+        import threading, time
+        from importlib.abc import Loader, MetaPathFinder
+        from importlib.machinery import PathFinder
+        import networkx
+        from networkx import MultiDiGraph
+        started, release, events = threading.Event(), threading.Event(), []
+
+        class Pause(Loader):  # A stops half-way through `__init__` (at networkx.generators) until released
+            def __init__(self, loader):
+                self.loader = loader
+
+            def create_module(self, spec):
+                return self.loader.create_module(spec)
+
+            def exec_module(self, module):
+                started.set()
+                release.wait(10)
+                self.loader.exec_module(module)
+
+        class PauseAt(MetaPathFinder):
+            def find_spec(self, fullname, path, target=None):
+                if fullname != "networkx.generators":
+                    return None
+                spec = PathFinder.find_spec(fullname, path, target)
+                spec.loader = Pause(spec.loader)
+                return spec
+
+        sys.meta_path.insert(0, PauseAt())
+        graph = MultiDiGraph()
+        graph.add_edge("a", "b")
+        results = {}
+
+        def algorithm(name):
+            try:
+                results[name] = networkx.is_directed_acyclic_graph(graph)
+            except Exception as exc:
+                results[name] = f"{type(exc).__name__}: {exc}"
+            events.append(name)
+
+        a = threading.Thread(target=algorithm, args=("A",))
+        a.start()
+        started.wait(10)
+        b = threading.Thread(target=algorithm, args=("B",))
+        b.start()
+        b.join(0.5)
+        events.append("released")
+        release.set()
+        a.join(10)
+        b.join(10)
+        print(json.dumps({"results": results, "b_waited": events.index("released") < events.index("B"),
+                          "light": is_light(networkx)}))
+        """
+    )
+    assert out == {"results": {"A": True, "B": True}, "b_waited": True, "light": False}
+
+
+def test_an_init_that_failed_runs_again_on_the_next_access():
+    """A plain import that fails leaves nothing in sys.modules, so the next import runs `__init__` again; the
+    light package stays light after a failed `__init__`, for the same retry."""
+    out = _fresh(
+        """
+        from importlib.abc import MetaPathFinder
+
+        class FailOnce(MetaPathFinder):
+            failed = False
+
+            def find_spec(self, fullname, path, target=None):
+                if fullname == "networkx.generators" and not FailOnce.failed:
+                    FailOnce.failed = True
+                    raise ImportError("a transient failure")
+                return None
+
+        sys.meta_path.insert(0, FailOnce())
+        import networkx
+        attempts = []
+        for _ in range(2):
+            try:
+                attempts.append(networkx.is_directed_acyclic_graph(networkx.MultiDiGraph()))
+            except ImportError as exc:
+                attempts.append(f"ImportError: {exc}")
+        print(json.dumps({"attempts": attempts, "light": is_light(networkx)}))
+        """
+    )
+    assert out == {"attempts": ["ImportError: a transient failure", True], "light": False}
+
+
+def test_dir_of_a_light_package_lists_every_name():
+    out = _fresh(
+        """
+        import networkx
+        light = is_light(networkx)
+        names = dir(networkx)
+        print(json.dumps({"light_before": light, "light_after": is_light(networkx),
+                          "has": all(n in names for n in ("MultiDiGraph", "topological_sort", "__version__"))}))
+        """
+    )
+    assert out == {"light_before": True, "light_after": False, "has": True}
+
+
+def test_with_a_networkx_backend_installed_the_import_is_the_plain_one(tmp_path):
+    """A backend's details are read by `__init__` before the graph classes are defined, and the classes'
+    dispatchers record them: the light order would differ, so with a backend NetworkX is imported whole."""
+    info = tmp_path / "fake_nx_backend-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: fake-nx-backend\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(
+        "[networkx.backends]\nfake = fake_nx_backend:interface\n\n"
+        "[networkx.backend_info]\nfake = fake_nx_backend:get_info\n"
+    )
+    (tmp_path / "fake_nx_backend.py").write_text(
+        "def get_info():\n"
+        "    return {'backend_name': 'fake', 'project': 'fake', 'package': 'fake_nx_backend',\n"
+        "            'functions': {'multidigraph__new__': {}}, 'default_config': {}}\n"
+        "interface = object()\n"
+    )
+    code = (
+        SETUP
+        + "import networkx\n"
+        + "print(json.dumps({'light': is_light(networkx), "
+        + "'backends': sorted(networkx.MultiDiGraph.__new__.backends)}))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=clean_env(PYTHONPATH=f"{ROOT}:{tmp_path}"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == {"light": False, "backends": ["fake", "networkx"]}

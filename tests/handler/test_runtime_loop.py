@@ -387,3 +387,14 @@ def test_a_refused_next_is_an_error():
     address, _ = _one_answer_server(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\n\r\noops")
     with pytest.raises(RuntimeError, match="answered 500: b'oops'"):
         RuntimeAPI(address).next()
+
+
+def test_a_stream_the_pipeline_deadline_ended_reports_a_timeout():
+    """The pipeline's deadline (core/deadline.py) and the stream's own cut race near the function's timeout:
+    whichever ends the stream, Lambda hears of a TimeoutError."""
+    from core.invocation import DeadlineExpired
+    from handler.runtime_stream import ERROR_BODY, ERROR_TYPE, _failure_trailers
+
+    trailers = _failure_trailers(DeadlineExpired("Pipeline 'tokens' did not finish within the time left"))
+    assert trailers[ERROR_TYPE] == "TimeoutError"
+    assert "did not finish" in json.loads(base64.b64decode(trailers[ERROR_BODY]))["errorMessage"]

@@ -6,8 +6,9 @@ imported the real `hayhooks` keeps it:
     python -m tests.hayhooks_examples.untouched RESULT.json EXAMPLE ...
 
 The installed `hayhooks` package (the dev venv may have one) is hidden first, as on Lambda, whose package
-has none. Writes one JSON object to RESULT.json (stdout carries the service's logs): per example, its
-exchanges (normalised as in the suite) and, for each pipeline that failed to load, why.
+has none, and the imports are prepared as the Lambda cold start prepares them (`handler.prepare_imports`:
+light FastAPI and NetworkX). Writes one JSON object to RESULT.json (stdout carries the service's logs): per
+example, its exchanges (normalised as in the suite) and, for each pipeline that failed to load, why.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ def main(names: list[str]) -> dict:
     else:
         raise AssertionError("hayhooks is still importable")
 
+    import handler
+
+    handler.prepare_imports()  # as the Lambda cold start: light FastAPI and NetworkX, posthog deferred
     from tests.hayhooks_examples import ours
     from tests.hayhooks_examples.cases import EXAMPLES
 
