@@ -28,11 +28,11 @@ def networkx_state():
 """
 
 
-def _fresh(code: str) -> dict:
+def _fresh(code: str, *more_paths: str) -> dict:
     proc = subprocess.run(
         [sys.executable, "-c", SETUP + textwrap.dedent(code)],
         cwd=ROOT,
-        env=clean_env(PYTHONPATH=str(ROOT)),
+        env=clean_env(PYTHONPATH=":".join((str(ROOT), *more_paths))),
         capture_output=True,
         text=True,
         timeout=120,
@@ -384,19 +384,11 @@ def test_with_a_networkx_backend_installed_the_import_is_the_plain_one(tmp_path)
         "            'functions': {'multidigraph__new__': {}}, 'default_config': {}}\n"
         "interface = object()\n"
     )
-    code = (
-        SETUP
-        + "import networkx\n"
-        + "print(json.dumps({'light': is_light(networkx), "
-        + "'backends': sorted(networkx.MultiDiGraph.__new__.backends)}))\n"
+    out = _fresh(
+        """
+        import networkx
+        print(json.dumps({"light": is_light(networkx), "backends": sorted(networkx.MultiDiGraph.__new__.backends)}))
+        """,
+        str(tmp_path),
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=clean_env(PYTHONPATH=f"{ROOT}:{tmp_path}"),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout.strip().splitlines()[-1]) == {"light": False, "backends": ["fake", "networkx"]}
+    assert out == {"light": False, "backends": ["fake", "networkx"]}
