@@ -107,7 +107,7 @@ class RequestLimitsMiddleware:
                 detail = f"JSON body nested deeper than {self.max_json_depth} levels (HAYHOOKS_MAX_JSON_DEPTH)"
                 await error_response(422, detail)(scope, receive, send)
                 return
-            if problem := _undecodable(body) or _non_standard_number(body):
+            if problem := _undecodable(body) or _non_standard_number(body) or _lone_surrogate(body):
                 await error_response(422, [problem])(scope, receive, send)
                 return
 
@@ -201,6 +201,45 @@ def _non_standard_number(body: bytes) -> dict | None:
 
 
 _CONSTANTS = ("NaN", "Infinity", "-Infinity")
+# a backslash escape, so that escaped backslashes pair up (`\\ud800` is text, not an escape)
+_ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|.)", re.S)
+
+
+def _lone_surrogate(body: bytes) -> dict | None:
+    """FastAPI's json_invalid error for a `\\uD800`–`\\uDFFF` escape without its other half, else None.
+
+    JSON writes a character beyond U+FFFF as a pair of such escapes; one alone is no Unicode character, yet
+    Python's parser returns it in the string, and an answer quoting it cannot be encoded as UTF-8: a 500
+    (from a plain FastAPI app too). Only bodies holding a `\\u` escape are scanned.
+    """
+    encoding = json.detect_encoding(body)
+    if encoding.startswith("utf-8") and b"\\u" not in body:
+        return None
+    text = body.decode(encoding)
+    pending: tuple[int, int, int] | None = None  # a high half: (code, where, where it ends)
+    for match in _ESCAPE.finditer(text):
+        code = int(match.group(1), 16) if match.group(1) else None
+        if pending is not None:
+            if match.start() == pending[2] and code is not None and 0xDC00 <= code <= 0xDFFF:
+                pending = None
+                continue
+            return _surrogate_problem(*pending[:2])
+        if code is not None and 0xD800 <= code <= 0xDBFF:
+            pending = (code, match.start(), match.end())
+        elif code is not None and 0xDC00 <= code <= 0xDFFF:
+            return _surrogate_problem(code, match.start())
+    return _surrogate_problem(*pending[:2]) if pending is not None else None
+
+
+def _surrogate_problem(code: int, position: int) -> dict:
+    half = "high" if code < 0xDC00 else "low"
+    return {
+        "type": "json_invalid",
+        "loc": ["body", position],
+        "msg": "JSON decode error",
+        "input": {},
+        "ctx": {"error": f"\\u{code:04x} is the {half} half of a surrogate pair without the other: no character"},
+    }
 
 
 def _finite(text: str) -> float:

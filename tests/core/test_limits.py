@@ -95,6 +95,48 @@ def test_json_nan_and_infinity_are_a_422_not_a_500(invoke, body, position, name)
     assert words.json()["result"]["text"] == "NaN and Infinity"
 
 
+@pytest.mark.parametrize(
+    ("body", "position", "error"),
+    [
+        (r'{"text": "\ud800"}', 10, r"\ud800 is the high half"),
+        (r'{"text": "a\udfff"}', 11, r"\udfff is the low half"),
+        (r'{"text": "\ude00\ud83d"}', 10, r"\ude00 is the low half"),  # the pair's halves swapped
+        (r'{"text": "\ud83d\n"}', 10, r"\ud83d is the high half"),  # another escape after the high half
+        (r'{"text": "\ud83d x\ude00"}', 10, r"\ud83d is the high half"),  # not adjacent
+        (r'{"text": "\\\ud800"}', 12, r"\ud800 is the high half"),  # an escaped backslash, then the escape
+    ],
+)
+def test_json_lone_surrogate_escapes_are_a_422_not_a_500(invoke, body, position, error):
+    """Python's parser accepts `\\ud800` alone, and the answer echoing it cannot be encoded: it was a 500."""
+    reply = invoke(http_v2("POST", "/echo/run", body=body, headers={"content-type": "application/json"}))
+    assert reply.status == 422
+    [problem] = reply.json()["detail"]
+    assert (problem["type"], problem["loc"]) == ("json_invalid", ["body", position])
+    assert problem["msg"] == "JSON decode error"
+    assert problem["ctx"]["error"].startswith(error)
+
+
+@pytest.mark.parametrize(
+    ("body", "text"),
+    [
+        (r'{"text": "\ud83d\ude00"}', "\U0001f600"),  # a pair: one character
+        (r'{"text": "\\ud800"}', "\\ud800"),  # an escaped backslash: the text \ud800, no escape
+        (r'{"text": "\u00e9\u0041"}', "\u00e9A"),
+    ],
+)
+def test_json_escapes_that_make_characters_pass(invoke, body, text):
+    reply = invoke(http_v2("POST", "/echo/run", body=body, headers={"content-type": "application/json"}))
+    assert reply.status == 200
+    assert reply.json()["result"]["text"] == text
+
+
+def test_a_lone_surrogate_in_a_utf16_body_is_found_too(invoke):
+    body = r'{"text": "\udc00"}'.encode("utf-16")
+    reply = invoke(http_v2("POST", "/echo/run", body=body, headers={"content-type": "application/json"}))
+    assert reply.status == 422
+    assert reply.json()["detail"][0]["loc"] == ["body", 10]
+
+
 def test_base64_body_that_is_not_text_json_is_a_422_saying_where(build, fixture_handler):
     reply = parse(
         fixture_handler(
