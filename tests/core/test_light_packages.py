@@ -19,6 +19,32 @@ assert serve_light(FASTAPI) is not None and serve_light(NETWORKX) is not None
 def fastapi_modules():
     return sorted(m for m in sys.modules if m == "fastapi" or m.startswith("fastapi."))
 
+def before_executing(fullname, hook):
+    # hook() runs in the importing thread just before `fullname`'s code does (half-way through an `__init__`)
+    from importlib.abc import Loader, MetaPathFinder
+    from importlib.machinery import PathFinder
+
+    class Hooked(Loader):
+        def __init__(self, loader):
+            self.loader = loader
+
+        def create_module(self, spec):
+            return self.loader.create_module(spec)
+
+        def exec_module(self, module):
+            hook()
+            self.loader.exec_module(module)
+
+    class At(MetaPathFinder):
+        def find_spec(self, name, path, target=None):
+            if name != fullname:
+                return None
+            spec = PathFinder.find_spec(name, path, target)
+            spec.loader = Hooked(spec.loader)
+            return spec
+
+    sys.meta_path.insert(0, At())
+
 def networkx_state():
     modules = sorted(m for m in sys.modules if m == "networkx" or m.startswith("networkx."))
     return {
@@ -149,8 +175,6 @@ def test_a_light_name_read_while_another_thread_runs_the_package_init():
     out = _fresh(
         """
         import threading
-        from importlib.abc import Loader, MetaPathFinder
-        from importlib.machinery import PathFinder
         read = {}
 
         def light_name():
@@ -160,28 +184,12 @@ def test_a_light_name_read_while_another_thread_runs_the_package_init():
             except ImportError as exc:
                 read["class"] = f"ImportError: {exc}"
 
-        class ReadFirst(Loader):  # B reads as A starts running fastapi.applications (its import lock released)
-            def __init__(self, loader):
-                self.loader = loader
+        def read_in_another_thread():  # B reads as A starts running fastapi.applications
+            reader = threading.Thread(target=light_name)
+            reader.start()
+            reader.join(10)
 
-            def create_module(self, spec):
-                return self.loader.create_module(spec)
-
-            def exec_module(self, module):
-                reader = threading.Thread(target=light_name)
-                reader.start()
-                reader.join(10)
-                self.loader.exec_module(module)
-
-        class ReadMidway(MetaPathFinder):
-            def find_spec(self, fullname, path, target=None):
-                if fullname != "fastapi.applications":
-                    return None
-                spec = PathFinder.find_spec(fullname, path, target)
-                spec.loader = ReadFirst(spec.loader)
-                return spec
-
-        sys.meta_path.insert(0, ReadMidway())
+        before_executing("fastapi.applications", read_in_another_thread)
         import fastapi
         from fastapi import FastAPI, HTTPException
         print(json.dumps({
@@ -269,34 +277,16 @@ def test_a_thread_needing_networkx_while_another_runs_its_init_waits_for_it():
     the AttributeError of a half-run package. `__init__` runs once."""
     out = _fresh(
         """
-        import threading, time
-        from importlib.abc import Loader, MetaPathFinder
-        from importlib.machinery import PathFinder
+        import threading
         import networkx
         from networkx import MultiDiGraph
         started, release, events = threading.Event(), threading.Event(), []
 
-        class Pause(Loader):  # A stops half-way through `__init__` (at networkx.generators) until released
-            def __init__(self, loader):
-                self.loader = loader
+        def pause():  # A stops half-way through `__init__` (at networkx.generators) until released
+            started.set()
+            release.wait(10)
 
-            def create_module(self, spec):
-                return self.loader.create_module(spec)
-
-            def exec_module(self, module):
-                started.set()
-                release.wait(10)
-                self.loader.exec_module(module)
-
-        class PauseAt(MetaPathFinder):
-            def find_spec(self, fullname, path, target=None):
-                if fullname != "networkx.generators":
-                    return None
-                spec = PathFinder.find_spec(fullname, path, target)
-                spec.loader = Pause(spec.loader)
-                return spec
-
-        sys.meta_path.insert(0, PauseAt())
+        before_executing("networkx.generators", pause)
         graph = MultiDiGraph()
         graph.add_edge("a", "b")
         results = {}
