@@ -31,12 +31,15 @@ class SlowReceiver:
                 arrived = time.monotonic()
                 self.rfile.read(int(self.headers.get("content-length", "0")))
                 time.sleep(RECEIVER_DELAY)
+                # taken before the reply goes out: the exporter cannot be done before it (taken after, the
+                # loop's next poll could come first, as it once did under load)
+                accepted = time.monotonic()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"{}")
-                receiver.exports.append((arrived, time.monotonic()))
+                receiver.exports.append((arrived, accepted))
 
             def log_message(self, *args) -> None:
                 pass
