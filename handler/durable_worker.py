@@ -171,6 +171,9 @@ def _registry_lookup() -> Callable[[str], object]:
 def __getattr__(name: str) -> Any:
     """`lambda_handler`, built on first read: Lambda reads it at init (the cold start of the worker)."""
     if name == "lambda_handler":
+        from handler import prepare_imports
+
+        prepare_imports()  # as the HTTP function's cold start: light FastAPI and NetworkX, posthog deferred
         worker = DurableWorker()
         worker.prepare()
         globals()["lambda_handler"] = worker

@@ -129,3 +129,25 @@ def test_the_templates_handler_loads_the_pipelines_in_durable_mode_when_read(mon
         result = runner.run(input=_input("steps", {"steps": 1, "seconds": 0}), execution_timeout=60)
     assert json.loads(result.result) == {"result": {"done": 1}}
     monkeypatch.delitem(module.__dict__, "lambda_handler")
+
+
+def test_the_workers_cold_start_prepares_imports_as_the_http_functions_does():
+    """Reading the worker's `lambda_handler` in a fresh process (Lambda's init): NetworkX stays light and
+    posthog unexecuted, as on the HTTP function (handler.prepare_imports)."""
+    import subprocess
+    import sys
+
+    from tests.cold import ROOT, clean_env
+    from tests.core.test_durable_mode import DURABLE_PIPELINES
+
+    code = (
+        "import json, sys\n"
+        "import handler.durable_worker as worker\n"
+        "worker.lambda_handler\n"
+        "from core.light_packages import is_light\n"
+        "print(json.dumps([is_light(sys.modules.get('networkx')), 'posthog.client' in sys.modules]))\n"
+    )
+    env = clean_env(PYTHONPATH=str(ROOT), HAYHOOKS_PIPELINES_DIR=str(DURABLE_PIPELINES))
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == [True, False]
