@@ -150,14 +150,13 @@ class _Package:
             self.running = True
             try:
                 self.loader.exec_module(self.module)
-                self.light = False
             finally:
-                self.running = False
-                if not self.light:  # kept after a failure: the next access runs `__init__` again
-                    namespace = vars(self.module)
-                    for hook in ("__getattr__", "__dir__"):
-                        if getattr(namespace.get(hook), "light_names_of", None) is self:
-                            del namespace[hook]
+                self.running = False  # after a failure the package stays light: the next access runs it again
+            self.light = False
+            namespace = vars(self.module)
+            for hook in ("__getattr__", "__dir__"):
+                if getattr(namespace.get(hook), "light_names_of", None) is self:
+                    del namespace[hook]
 
     def getattr(self, name: str) -> Any:
         # also while another thread runs `__init__`: the object it will bind, served without waiting
